@@ -1,0 +1,254 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tidemark/tidemark/reconciler/apply"
+	"github.com/tidemark/tidemark/specs"
+	"github.com/tidemark/tidemark/specs/v1alpha1"
+)
+
+// Options configure a Syncer.
+type Options struct {
+	// Name identifies this sync; objects it applies carry it as a label so
+	// two syncs of different repos never prune each other's objects.
+	Name string
+	// Namespace holds the sync's state ConfigMap.
+	Namespace string
+	// Path is the folder of the config repo that holds the specs.
+	Path string
+	// Concurrency bounds the API writes in flight.
+	Concurrency int
+}
+
+// Defaults for Options.
+const (
+	DefaultName        = "default"
+	DefaultNamespace   = "tidemark-system"
+	DefaultConcurrency = 8
+)
+
+// Syncer applies revisions of one config repo.
+type Syncer struct {
+	opts    Options
+	client  client.Client
+	applier *apply.Manager
+	state   *stateStore
+	log     logr.Logger
+}
+
+// New returns a Syncer writing through c.
+func New(c client.Client, log logr.Logger, opts Options) *Syncer {
+	if opts.Name == "" {
+		opts.Name = DefaultName
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = DefaultNamespace
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	return &Syncer{
+		opts:    opts,
+		client:  c,
+		applier: &apply.Manager{Client: c, Concurrency: opts.Concurrency},
+		state:   &stateStore{client: c, namespace: opts.Namespace, name: "tidemark-sync-" + opts.Name},
+		log:     log.WithValues("sync", opts.Name),
+	}
+}
+
+// Revision is one commit of the config repo, checked out at Dir.
+type Revision struct {
+	SHA string
+	Dir string
+	// Rewritten is true when this commit does not descend from the last one.
+	Rewritten bool
+}
+
+// Result is the outcome of one pass.
+type Result struct {
+	Revision string
+	Changes  []apply.Change
+	Pruned   []apply.Ref
+	Orphaned []apply.Ref
+	Pending  []apply.Ref
+}
+
+// Writes counts the objects the pass created, changed or deleted.
+func (r Result) Writes() int {
+	n := len(r.Pruned)
+	for _, c := range r.Changes {
+		if c.Action == apply.ActionCreated || c.Action == apply.ActionConfigured {
+			n++
+		}
+	}
+	return n
+}
+
+// RejectedError means a revision was refused as a whole; nothing of it was applied.
+type RejectedError struct {
+	Revision string
+	Err      error
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("revision %s rejected, nothing applied: %v", short(e.Revision), e.Err)
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// Sync applies one revision: everything or, on any error, nothing.
+func (s *Syncer) Sync(ctx context.Context, rev Revision) (Result, error) {
+	log := s.log.WithValues("revision", short(rev.SHA))
+
+	before, err := s.state.load(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	after := before
+	after.FetchError = ""
+	after.LastFetchedRevision = rev.SHA
+	after.LastAttemptedRevision = rev.SHA
+	after.HistoryRewritten = rev.Rewritten
+
+	result, err := s.apply(ctx, log, rev, &after)
+	after.Errors = errorLines(err)
+	if err == nil {
+		after.LastAppliedRevision = rev.SHA
+	}
+
+	if saveErr := s.saveState(ctx, before, after); saveErr != nil {
+		return result, errors.Join(err, saveErr)
+	}
+	return result, err
+}
+
+// RecordFetchError notes in the state that the source could not be fetched.
+func (s *Syncer) RecordFetchError(ctx context.Context, fetchErr error) {
+	before, err := s.state.load(ctx)
+	if err == nil {
+		after := before
+		after.FetchError = fetchErr.Error()
+		err = s.saveState(ctx, before, after)
+	}
+	if err != nil {
+		s.log.Error(err, "recording the fetch error")
+	}
+}
+
+// State returns the recorded state of this sync.
+func (s *Syncer) State(ctx context.Context) (State, error) {
+	return s.state.load(ctx)
+}
+
+// saveState records the outcome, creating the state namespace if needed.
+func (s *Syncer) saveState(ctx context.Context, before, after State) error {
+	ns, err := toUnstructured(namespaceObject(s.opts.Namespace))
+	if err != nil {
+		return err
+	}
+	if _, err := s.applier.Apply(ctx, []*unstructured.Unstructured{ns}, apply.Options{}); err != nil {
+		return err
+	}
+	return s.state.save(ctx, before, after)
+}
+
+func (s *Syncer) apply(ctx context.Context, log logr.Logger, rev Revision, state *State) (Result, error) {
+	result := Result{Revision: rev.SHA}
+
+	loaded, err := specs.Load(rev.Dir, specs.LoadOptions{Path: s.opts.Path})
+	if err != nil {
+		log.Error(err, "revision rejected: invalid specs")
+		return result, &RejectedError{Revision: rev.SHA, Err: err}
+	}
+
+	objects, err := render(loaded, s.opts.Name, rev.SHA)
+	if err != nil {
+		return result, &RejectedError{Revision: rev.SHA, Err: err}
+	}
+
+	opts := apply.Options{
+		IgnoreAnnotations: []string{AnnotationRevision},
+		Selector:          client.MatchingLabels{LabelSync: s.opts.Name},
+	}
+
+	// Every change is admitted by the API server before the first one is
+	// made, so a revision the server would refuse applies nothing.
+	if err := s.dryRun(ctx, objects, opts); err != nil {
+		log.Error(err, "revision rejected by the API server's dry run")
+		return result, &RejectedError{Revision: rev.SHA, Err: err}
+	}
+
+	result.Changes, err = s.applier.Apply(ctx, objects, opts)
+	logChanges(log, result.Changes)
+	if err != nil {
+		return result, fmt.Errorf("applying revision %s: %w", short(rev.SHA), err)
+	}
+
+	// A prune held by a finalizer is not a failure of this revision: it
+	// stays in the inventory and state, and the next pass checks again.
+	s.prune(ctx, log, objects, state, &result)
+	log.Info("revision applied", "writes", result.Writes(), "objects", len(objects), "pendingPrune", len(result.Pending))
+	return result, nil
+}
+
+// dryRun asks the server to admit every object that would change. Objects in
+// namespaces that do not exist yet cannot be dry-run (the server reports
+// the namespace missing); they were validated by the loader and are applied
+// after their namespace.
+func (s *Syncer) dryRun(ctx context.Context, objects []*unstructured.Unstructured, opts apply.Options) error {
+	opts.DryRun = true
+	var checkable []*unstructured.Unstructured
+	for _, obj := range objects {
+		if obj.GetNamespace() == "" || s.namespaceExists(ctx, obj.GetNamespace()) {
+			checkable = append(checkable, obj)
+		}
+	}
+	_, err := s.applier.Apply(ctx, checkable, opts)
+	return err
+}
+
+func (s *Syncer) namespaceExists(ctx context.Context, name string) bool {
+	ns := namespaceObject(name)
+	return s.client.Get(ctx, client.ObjectKeyFromObject(ns), ns) == nil
+}
+
+func logChanges(log logr.Logger, changes []apply.Change) {
+	for _, c := range changes {
+		if c.Action != apply.ActionUnchanged && c.Action != "" {
+			log.Info("object "+string(c.Action), "object", c.Ref.String())
+		}
+	}
+}
+
+func errorLines(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var list specs.ErrorList
+	if errors.As(err, &list) {
+		lines := make([]string, len(list))
+		for i, e := range list {
+			lines[i] = e.Error()
+		}
+		return lines
+	}
+	return []string{err.Error()}
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+func isDatabase(ref apply.Ref) bool {
+	return ref.Group == v1alpha1.GroupVersion.Group && ref.Kind == "Database"
+}
