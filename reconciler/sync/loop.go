@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -69,15 +70,29 @@ func (l *Loop) Run(ctx context.Context) error {
 
 // RunOnce fetches the newest revision and syncs it.
 func (l *Loop) RunOnce(ctx context.Context) (Result, error) {
+	started := time.Now()
 	rev, err := l.Source.Fetch(ctx)
 	if err != nil {
 		l.Syncer.RecordFetchError(ctx, err)
+		observePass(l.Syncer.opts.Name, started, Result{}, "failed")
 		return Result{}, err
 	}
 
 	result, err := l.Syncer.Sync(ctx, Revision{SHA: rev.SHA, Dir: rev.Dir, Rewritten: rev.Rewritten})
+	observePass(l.Syncer.opts.Name, started, result, outcomeOf(err))
 	if err == nil {
 		l.synced.Store(true)
 	}
 	return result, err
+}
+
+func outcomeOf(err error) string {
+	var rejected *RejectedError
+	switch {
+	case err == nil:
+		return "applied"
+	case errors.As(err, &rejected):
+		return "rejected"
+	}
+	return "failed"
 }

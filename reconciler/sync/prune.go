@@ -24,26 +24,41 @@ import (
 // Database is reported as orphaned. An object whose delete has not finished
 // stays in the inventory so the next pass checks on it again.
 func (s *Syncer) prune(ctx context.Context, log logr.Logger, objects []*unstructured.Unstructured, state *State, result *Result) {
-	desired := map[apply.Ref]bool{}
-	for _, obj := range objects {
-		desired[apply.RefOf(obj)] = true
-	}
-
 	var pending []apply.Ref
-	for _, ref := range state.Inventory {
-		if desired[ref] || ref.Kind == "Namespace" {
-			continue
-		}
+	for _, ref := range dropped(state.Inventory, objects) {
 		if s.pruneOne(ctx, log, ref, state, result) {
 			pending = append(pending, ref)
 		}
 	}
+
+	desired := refSet(objects)
 
 	state.Orphaned = slices.DeleteFunc(state.Orphaned, func(ref apply.Ref) bool { return desired[ref] })
 	state.Inventory = append(refsOf(objects), pending...)
 	state.PendingPrune = pending
 	result.Pending = pending
 	result.Orphaned = state.Orphaned
+}
+
+// dropped lists the inventory objects that objects no longer declare.
+// Namespaces are never in it.
+func dropped(inventory []apply.Ref, objects []*unstructured.Unstructured) []apply.Ref {
+	desired := refSet(objects)
+	var refs []apply.Ref
+	for _, ref := range inventory {
+		if !desired[ref] && ref.Kind != "Namespace" {
+			refs = append(refs, ref)
+		}
+	}
+	return refs
+}
+
+func refSet(objects []*unstructured.Unstructured) map[apply.Ref]bool {
+	set := make(map[apply.Ref]bool, len(objects))
+	for _, obj := range objects {
+		set[apply.RefOf(obj)] = true
+	}
+	return set
 }
 
 // pruneOne deletes one object and reports whether it is still pending.

@@ -129,6 +129,11 @@ func (s *Syncer) Sync(ctx context.Context, rev Revision) (Result, error) {
 	return result, err
 }
 
+// Logger is the syncer's logger, carrying the sync's name.
+func (s *Syncer) Logger() logr.Logger {
+	return s.log
+}
+
 // RecordFetchError notes in the state that the source could not be fetched.
 func (s *Syncer) RecordFetchError(ctx context.Context, fetchErr error) {
 	before, err := s.state.load(ctx)
@@ -149,43 +154,42 @@ func (s *Syncer) State(ctx context.Context) (State, error) {
 
 // saveState records the outcome, creating the state namespace if needed.
 func (s *Syncer) saveState(ctx context.Context, before, after State) error {
-	ns, err := toUnstructured(namespaceObject(s.opts.Namespace))
-	if err != nil {
-		return err
-	}
-	if _, err := s.applier.Apply(ctx, []*unstructured.Unstructured{ns}, apply.Options{}); err != nil {
+	if err := s.EnsureNamespace(ctx); err != nil {
 		return err
 	}
 	return s.state.save(ctx, before, after)
 }
 
+// EnsureNamespace creates the namespace of the sync's state (and of its
+// leader election Lease) when it does not exist.
+func (s *Syncer) EnsureNamespace(ctx context.Context) error {
+	ns, err := toUnstructured(namespaceObject(s.opts.Namespace))
+	if err != nil {
+		return err
+	}
+	if _, err := s.applier.Apply(ctx, []*unstructured.Unstructured{ns}, apply.Options{}); err != nil {
+		return fmt.Errorf("creating namespace %s: %w", s.opts.Namespace, err)
+	}
+	return nil
+}
+
 func (s *Syncer) apply(ctx context.Context, log logr.Logger, rev Revision, state *State) (Result, error) {
 	result := Result{Revision: rev.SHA}
 
-	loaded, err := specs.Load(rev.Dir, specs.LoadOptions{Path: s.opts.Path})
+	_, objects, err := s.load(rev)
 	if err != nil {
 		log.Error(err, "revision rejected: invalid specs")
-		return result, &RejectedError{Revision: rev.SHA, Err: err}
-	}
-
-	objects, err := render(loaded, s.opts.Name, rev.SHA)
-	if err != nil {
-		return result, &RejectedError{Revision: rev.SHA, Err: err}
-	}
-
-	opts := apply.Options{
-		IgnoreAnnotations: []string{AnnotationRevision},
-		Selector:          client.MatchingLabels{LabelSync: s.opts.Name},
+		return result, err
 	}
 
 	// Every change is admitted by the API server before the first one is
 	// made, so a revision the server would refuse applies nothing.
-	if err := s.dryRun(ctx, objects, opts); err != nil {
+	if err := s.dryRun(ctx, objects); err != nil {
 		log.Error(err, "revision rejected by the API server's dry run")
 		return result, &RejectedError{Revision: rev.SHA, Err: err}
 	}
 
-	result.Changes, err = s.applier.Apply(ctx, objects, opts)
+	result.Changes, err = s.applier.Apply(ctx, objects, s.applyOptions())
 	logChanges(log, result.Changes)
 	if err != nil {
 		return result, fmt.Errorf("applying revision %s: %w", short(rev.SHA), err)
@@ -198,20 +202,55 @@ func (s *Syncer) apply(ctx context.Context, log logr.Logger, rev Revision, state
 	return result, nil
 }
 
+// load reads and renders a revision; any problem rejects it whole.
+func (s *Syncer) load(rev Revision) (*specs.Revision, []*unstructured.Unstructured, error) {
+	loaded, err := specs.Load(rev.Dir, specs.LoadOptions{Path: s.opts.Path})
+	if err != nil {
+		return nil, nil, &RejectedError{Revision: rev.SHA, Err: err}
+	}
+
+	objects, err := render(loaded, s.opts.Name, rev.SHA)
+	if err != nil {
+		return nil, nil, &RejectedError{Revision: rev.SHA, Err: err}
+	}
+	return loaded, objects, nil
+}
+
+func (s *Syncer) applyOptions() apply.Options {
+	return apply.Options{
+		IgnoreAnnotations: []string{AnnotationRevision},
+		Selector:          client.MatchingLabels{LabelSync: s.opts.Name},
+	}
+}
+
 // dryRun asks the server to admit every object that would change. Objects in
 // namespaces that do not exist yet cannot be dry-run (the server reports
 // the namespace missing); they were validated by the loader and are applied
 // after their namespace.
-func (s *Syncer) dryRun(ctx context.Context, objects []*unstructured.Unstructured, opts apply.Options) error {
+func (s *Syncer) dryRun(ctx context.Context, objects []*unstructured.Unstructured) error {
+	checkable, _ := s.splitByNamespace(ctx, objects)
+	opts := s.applyOptions()
 	opts.DryRun = true
-	var checkable []*unstructured.Unstructured
-	for _, obj := range objects {
-		if obj.GetNamespace() == "" || s.namespaceExists(ctx, obj.GetNamespace()) {
-			checkable = append(checkable, obj)
-		}
-	}
 	_, err := s.applier.Apply(ctx, checkable, opts)
 	return err
+}
+
+// splitByNamespace separates objects the server can dry-run from those
+// whose namespace does not exist yet.
+func (s *Syncer) splitByNamespace(ctx context.Context, objects []*unstructured.Unstructured) (checkable, missing []*unstructured.Unstructured) {
+	exists := map[string]bool{}
+	for _, obj := range objects {
+		ns := obj.GetNamespace()
+		if _, seen := exists[ns]; !seen {
+			exists[ns] = ns == "" || s.namespaceExists(ctx, ns)
+		}
+		if exists[ns] {
+			checkable = append(checkable, obj)
+		} else {
+			missing = append(missing, obj)
+		}
+	}
+	return checkable, missing
 }
 
 func (s *Syncer) namespaceExists(ctx context.Context, name string) bool {

@@ -1,0 +1,5 @@
+package app
+
+import "github.com/go-logr/logr"
+
+func discardLogger() logr.Logger { return logr.Discard() }
