@@ -24,6 +24,8 @@ targets:
   testbin              kube-apiserver, kubectl and etcd in one directory, for envtest
   kubernetes <binary>  the named k8s.io/kubernetes commands ("all" for the node set)
   etcd                 the etcd server
+  coredns, crictl, local-path-provisioner, pause
+                       the node's other components
 
 flags:
 `
@@ -84,7 +86,15 @@ func build(ctx context.Context, target string, binaries []string, kubeVersion, e
 		return toolchain.Build(ctx, toolchain.Kubernetes(kubeVersion, binaries...), opts)
 	case "etcd":
 		return toolchain.Build(ctx, toolchain.Etcd(etcdVersion), opts)
+	case "coredns":
+		return toolchain.Build(ctx, toolchain.CoreDNS(toolchain.CoreDNSVersion), opts)
+	case "crictl":
+		return toolchain.Build(ctx, toolchain.Crictl(toolchain.CrictlVersion), opts)
+	case "local-path-provisioner":
+		return toolchain.Build(ctx, toolchain.LocalPath(toolchain.LocalPathVersion), opts)
+	case "pause":
+		return toolchain.Pause(ctx, kubeVersion, opts)
 	default:
-		return "", fmt.Errorf("unknown target %q (want testbin, kubernetes or etcd)", target)
+		return "", fmt.Errorf("unknown target %q (see usage)", target)
 	}
 }
