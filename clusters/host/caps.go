@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -83,13 +84,66 @@ func missingCaps(bnd uint64, last int) []string {
 	return out
 }
 
-// ProbePrivileged starts a throwaway --privileged container from image, the way
-// kind starts its nodes, and returns the engine's refusal if there is one.
-func ProbePrivileged(ctx context.Context, image string) error {
-	err := command.Docker("run", "--rm", "--privileged", "--entrypoint", "/bin/true", image).Run(ctx)
-	if err != nil {
-		return fmt.Errorf("the engine cannot run privileged containers: %w", err)
+// probeImage is an empty image: the probe only needs the engine to get as far as
+// applying capabilities, which it does before looking for the program to run.
+const probeImage = "tidemark/privileged-probe:empty"
+
+// probeMissing is the program the probe asks for; it does not exist in the image.
+const probeMissing = "/tidemark-probe-nothing-here"
+
+// ProbePrivileged starts a --privileged container the way kind starts its nodes and
+// returns the engine's refusal if there is one. An engine that can run privileged
+// containers fails later, on the missing program, which counts as success.
+func ProbePrivileged(ctx context.Context) error {
+	if command.Docker("image", "inspect", probeImage).Run(ctx) != nil {
+		// A tar archive of two zero blocks is an empty tree.
+		imp := command.Docker("import", "-", probeImage)
+		imp.Stdin = bytes.NewReader(make([]byte, 1024))
+		if err := imp.Run(ctx); err != nil {
+			return fmt.Errorf("creating the probe image: %w", err)
+		}
 	}
 
-	return nil
+	err := command.Docker("run", "--rm", "--privileged", "--net=none", probeImage, probeMissing).Run(ctx)
+	if err == nil || strings.Contains(err.Error(), "no such file") || strings.Contains(err.Error(), "not found") {
+		return nil
+	}
+
+	return fmt.Errorf("the engine cannot run privileged containers: %w", err)
+}
+
+// DetectCompat decides whether kind needs the compatibility path. It returns nil
+// when the engine runs privileged containers, and the capabilities to leave out
+// when it refuses them for lack of some capabilities.
+func DetectCompat(ctx context.Context) (*Compat, error) {
+	probeErr := ProbePrivileged(ctx)
+	if probeErr == nil {
+		return nil, nil
+	}
+
+	missing, ok := EngineMissingCaps()
+	if !ok {
+		// The engine's own process is not visible; this process usually shares
+		// its bounding set (same host, same user namespace).
+		missing, ok = selfMissingCaps()
+	}
+	if !ok || len(missing) == 0 {
+		return nil, fmt.Errorf("%w\n(and no missing capability explains it; kind cannot run here)", probeErr)
+	}
+
+	return &Compat{Missing: missing}, nil
+}
+
+// selfMissingCaps reads this process's bounding set.
+func selfMissingCaps() ([]string, bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil, false
+	}
+	bnd, ok := capBnd(string(status))
+	if !ok {
+		return nil, false
+	}
+
+	return missingCaps(bnd, lastCap()), true
 }
