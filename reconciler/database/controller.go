@@ -2,16 +2,24 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/tidemark/tidemark/reconciler/database/render"
 	"github.com/tidemark/tidemark/specs/v1alpha1"
 )
 
@@ -37,14 +45,31 @@ const (
 // Reconciler reconciles Database objects.
 type Reconciler struct {
 	Client client.Client
+	// Render holds the cluster-wide rendering choices (image, timing).
+	Render render.Options
 }
 
-// SetupWithManager registers the controller.
+// SetupWithManager registers the controller. Besides Databases it watches
+// the members' pods and Patroni's Endpoints, whose changes are what status
+// reports, mapped back to their Database by label.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	byLabel := handler.EnqueueRequestsFromMapFunc(databaseOf)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Database{}).
+		Owns(&appsv1.StatefulSet{}).
+		Watches(&corev1.Pod{}, byLabel).
+		Watches(&corev1.Endpoints{}, byLabel). //nolint:staticcheck // Patroni writes Endpoints
 		Named("database").
 		Complete(r)
+}
+
+// databaseOf maps a child to the Database named by its label.
+func databaseOf(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[LabelDatabase]
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: name}}}
 }
 
 // Reconcile brings one Database closer to its spec and reports what it saw.
@@ -71,25 +96,66 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 
-	return ctrl.Result{}, r.updateStatus(ctx, log, db)
+	secrets, err := r.ensureSecrets(ctx, db)
+	if err != nil {
+		return ctrl.Result{}, r.failed(ctx, db, "SecretsFailed", err)
+	}
+
+	if _, err := r.applyChildren(ctx, db); err != nil {
+		return ctrl.Result{}, r.failed(ctx, db, "ApplyFailed", err)
+	}
+
+	obs, err := r.observe(ctx, db)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	return r.updateStatus(ctx, log, db, secrets, obs)
 }
 
 // updateStatus writes what the controller observed for this generation.
-//
-// The members (StatefulSet, Services, Patroni) are not rendered yet, so the
-// status says so honestly: the spec is accepted, nothing serves it.
-func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1alpha1.Database) error {
+// Until every member is ready it asks to be called again, since readiness
+// of members that never change (no event) must still be noticed.
+func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1alpha1.Database,
+	secrets []string, obs observed) (ctrl.Result, error) {
 	before := db.Status.DeepCopy()
 
-	db.Status.ObservedGeneration = db.Generation
-	db.Status.Revision = db.Annotations[AnnotationRevision]
-	db.Status.Phase = v1alpha1.PhasePending
-	db.Status.Ready = fmt.Sprintf("%d/%d", db.Status.ReadyMembers, db.Spec.Replicas)
-	setCondition(db, ConditionReconciled, metav1.ConditionTrue, "SpecAccepted",
-		"the spec of this generation was accepted")
-	setCondition(db, ConditionReady, metav1.ConditionFalse, "MembersNotRendered",
-		"no database members are rendered for this Database yet")
+	status := &db.Status
+	status.ObservedGeneration = db.Generation
+	status.Revision = db.Annotations[AnnotationRevision]
+	status.SecretNames = secrets
+	status.Members = obs.members
+	status.Primary = obs.primary
+	status.PrimaryZone = zoneOfMember(obs)
+	status.ReadyMembers = countReady(obs.members)
+	status.Ready = fmt.Sprintf("%d/%d", status.ReadyMembers, db.Spec.Replicas)
+	status.Phase = phaseOf(db, obs)
+	setCondition(db, ConditionReconciled, metav1.ConditionTrue, "Applied", "the members of this generation are applied")
+	setReadyCondition(db)
 
+	if err := r.writeStatus(ctx, db, before); err != nil {
+		return ctrl.Result{}, err
+	}
+	if !equalStatus(before, status) {
+		log.Info("status updated", "phase", status.Phase, "primary", status.Primary, "ready", status.Ready)
+	}
+	if status.Phase != v1alpha1.PhaseReady {
+		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
+	}
+	return ctrl.Result{}, nil
+}
+
+// failed records a reconcile error in status and returns it for a retry.
+func (r *Reconciler) failed(ctx context.Context, db *v1alpha1.Database, reason string, cause error) error {
+	before := db.Status.DeepCopy()
+	db.Status.ObservedGeneration = db.Generation
+	setCondition(db, ConditionReconciled, metav1.ConditionFalse, reason, cause.Error())
+	if err := r.writeStatus(ctx, db, before); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+func (r *Reconciler) writeStatus(ctx context.Context, db *v1alpha1.Database, before *v1alpha1.DatabaseStatus) error {
 	if equalStatus(before, &db.Status) {
 		return nil
 	}
@@ -99,8 +165,52 @@ func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1al
 		}
 		return fmt.Errorf("writing status: %w", err)
 	}
-	log.Info("status updated", "phase", db.Status.Phase, "observedGeneration", db.Status.ObservedGeneration)
 	return nil
+}
+
+func phaseOf(db *v1alpha1.Database, obs observed) v1alpha1.Phase {
+	ready := countReady(obs.members)
+	switch {
+	case obs.primary != "" && ready == db.Spec.Replicas:
+		return v1alpha1.PhaseReady
+	case obs.primary != "":
+		return v1alpha1.PhaseDegraded
+	case len(obs.members) == 0:
+		return v1alpha1.PhasePending
+	}
+	return v1alpha1.PhaseProvisioning
+}
+
+func setReadyCondition(db *v1alpha1.Database) {
+	switch db.Status.Phase {
+	case v1alpha1.PhaseReady:
+		setCondition(db, ConditionReady, metav1.ConditionTrue, "Serving", "a primary serves writes and every member is ready")
+	case v1alpha1.PhaseDegraded:
+		setCondition(db, ConditionReady, metav1.ConditionFalse, "Degraded",
+			fmt.Sprintf("a primary serves writes; %s members ready", db.Status.Ready))
+	default:
+		setCondition(db, ConditionReady, metav1.ConditionFalse, "NoPrimary",
+			fmt.Sprintf("no primary elected yet; %s members ready", db.Status.Ready))
+	}
+}
+
+func countReady(members []v1alpha1.MemberStatus) int32 {
+	var n int32
+	for _, m := range members {
+		if m.Ready {
+			n++
+		}
+	}
+	return n
+}
+
+func zoneOfMember(obs observed) string {
+	for _, m := range obs.members {
+		if m.Name == obs.primary {
+			return m.Zone
+		}
+	}
+	return ""
 }
 
 func setCondition(db *v1alpha1.Database, kind string, status metav1.ConditionStatus, reason, message string) {

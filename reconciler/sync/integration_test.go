@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidemark/tidemark/internal/gittest"
@@ -203,37 +204,42 @@ func TestRemovedSpecKeepsItsData(t *testing.T) {
 	g.Expect(state.Inventory).NotTo(ContainElement(HaveField("Kind", "Database")))
 }
 
-// dataOf creates the volume and Secret a database's members would own, as
-// the controller's rendering will, with an owner reference to the Database.
+// dataOf returns a database's data: the Secrets its controller generated
+// and a volume such as its StatefulSet would claim (no StatefulSet
+// controller runs against this API server, so the test claims it).
 func (f *fixture) dataOf(name string) []client.Object {
 	f.t.Helper()
 	db, err := f.database(name)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	owner := metav1.OwnerReference{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Database", Name: db.Name, UID: db.UID}
-	meta := metav1.ObjectMeta{
-		Namespace:       f.ns,
-		Name:            "data-" + name + "-0",
-		Labels:          map[string]string{database.LabelDatabase: name},
-		OwnerReferences: []metav1.OwnerReference{owner},
+
+	var data []client.Object
+	for _, secret := range []string{name + "-superuser", name + "-replication", name + "-app"} {
+		obj := &corev1.Secret{}
+		key := client.ObjectKey{Namespace: f.ns, Name: secret}
+		NewWithT(f.t).Eventually(func() error { return env.Client.Get(context.Background(), key, obj) }, timeout).Should(Succeed())
+		data = append(data, obj)
 	}
 
-	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: meta, Spec: corev1.PersistentVolumeClaimSpec{
-		AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-		Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-	}}
-	secretMeta := *meta.DeepCopy()
-	secretMeta.Name = name + "-superuser"
-	secret := &corev1.Secret{ObjectMeta: secretMeta, StringData: map[string]string{"password": "s3cret"}}
-
-	objects := []client.Object{pvc, secret}
-	for _, obj := range objects {
-		if err := env.Client.Create(context.Background(), obj); err != nil {
-			f.t.Fatal(err)
-		}
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: f.ns,
+			Name:      "data-" + name + "-0",
+			Labels:    map[string]string{database.LabelDatabase: name},
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: v1alpha1.GroupVersion.String(), Kind: "Database", Name: db.Name, UID: db.UID,
+			}},
+		},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
 	}
-	return objects
+	if err := env.Client.Create(context.Background(), pvc); err != nil {
+		f.t.Fatal(err)
+	}
+	return append(data, pvc)
 }
 
 func TestMovedFileIsNotADelete(t *testing.T) {
@@ -262,17 +268,23 @@ func TestDriftIsCorrected(t *testing.T) {
 	f.repo.Commit("add orders")
 	f.mustSync()
 
-	// Someone edits the live object with another field manager.
-	db, _ := f.database("orders")
-	db.Spec.Replicas = 5
-	db.Spec.Parameters["work_mem"] = "1GB"
-	delete(db.Labels, sync.LabelManagedBy)
-	g.Expect(env.Client.Update(context.Background(), db, client.FieldOwner("kubectl-edit"))).To(Succeed())
+	// Someone edits the live object with another field manager, retrying
+	// as kubectl does when the controller wrote in between.
+	g.Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		db, err := f.database("orders")
+		if err != nil {
+			return err
+		}
+		db.Spec.Replicas = 5
+		db.Spec.Parameters["work_mem"] = "1GB"
+		delete(db.Labels, sync.LabelManagedBy)
+		return env.Client.Update(context.Background(), db, client.FieldOwner("kubectl-edit"))
+	})).To(Succeed())
 
 	result := f.mustSync()
 
 	g.Expect(result.Writes()).To(Equal(1))
-	db, _ = f.database("orders")
+	db, _ := f.database("orders")
 	g.Expect(db.Spec.Replicas).To(Equal(int32(3)))
 	g.Expect(db.Spec.Parameters).To(HaveKeyWithValue("work_mem", "64MB"))
 	g.Expect(db.Labels).To(HaveKeyWithValue(sync.LabelManagedBy, sync.ManagedByValue))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tidemark/tidemark/internal/testenv"
 	"github.com/tidemark/tidemark/reconciler/database"
+	"github.com/tidemark/tidemark/reconciler/database/render"
 )
 
 // env is one real kube-apiserver and etcd shared by the integration tests
@@ -41,6 +42,7 @@ func runWithAPIServer(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	fmt.Fprintln(os.Stderr, "tests done; stopping the controller and the API server")
 
 	// Close the controller's watches first: kube-apiserver waits for open
 	// watches before it exits.
@@ -64,7 +66,8 @@ func startController(ctx context.Context) (<-chan struct{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := (&database.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	reconciler := &database.Reconciler{Client: mgr.GetClient(), Render: render.DefaultOptions()}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return nil, err
 	}
 

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/tidemark/tidemark/reconciler/apply"
 	"github.com/tidemark/tidemark/specs"
 	"github.com/tidemark/tidemark/specs/v1alpha1"
 )
@@ -76,15 +77,5 @@ func ownerLabels(syncName string) map[string]string {
 }
 
 func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, err
-	}
-	u := &unstructured.Unstructured{Object: content}
-
-	// Server-side apply takes only what we mean to own: drop the empty
-	// status and creationTimestamp the typed structs always carry.
-	delete(u.Object, "status")
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	return u, nil
+	return apply.ToUnstructured(obj)
 }

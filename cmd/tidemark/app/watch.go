@@ -15,6 +15,7 @@ import (
 	"github.com/tidemark/tidemark/internal/scheme"
 	"github.com/tidemark/tidemark/internal/webhook"
 	"github.com/tidemark/tidemark/reconciler/database"
+	"github.com/tidemark/tidemark/reconciler/database/render"
 	"github.com/tidemark/tidemark/reconciler/sync"
 )
 
@@ -24,6 +25,7 @@ type watchFlags struct {
 	listen            string
 	webhookSecretFile string
 	leaderElect       bool
+	render            render.Options
 }
 
 func newWatchCommand() *cobra.Command {
@@ -47,6 +49,9 @@ every pass, which corrects drift. The same listener serves /metrics,
 	fs.StringVar(&flags.listen, "listen", "127.0.0.1:8080", "address of /metrics, /healthz, /readyz and /hooks/git")
 	fs.StringVar(&flags.webhookSecretFile, "webhook-secret-file", "", "file with the HMAC secret of POST /hooks/git (hooks are refused without it)")
 	fs.BoolVar(&flags.leaderElect, "leader-elect", false, "elect one active replica through a Lease in --namespace")
+	flags.render = render.DefaultOptions()
+	fs.StringVar(&flags.render.Image, "postgres-image", flags.render.Image, "PostgreSQL + Patroni image of the members")
+	fs.StringVar(&flags.render.ImagePullPolicy, "postgres-image-pull-policy", flags.render.ImagePullPolicy, "pull policy of that image")
 	return cmd
 }
 
@@ -75,7 +80,8 @@ func runWatch(ctx context.Context, flags *watchFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := (&database.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	reconciler := &database.Reconciler{Client: mgr.GetClient(), Render: flags.render}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the database controller: %w", err)
 	}
 	// The loop writes, so only the elected leader runs it.

@@ -20,10 +20,13 @@ type Options struct {
 	TTL, LoopWait, RetryTimeout int
 }
 
+// DefaultImage is the database image as the project's image pipeline tags it.
+const DefaultImage = "tidemark.local/postgres:15"
+
 // DefaultOptions are tuned to elect a new leader within about 15 s when the
 // leader's node freezes, at the cost of a DCS write every 3 s per member.
 func DefaultOptions() Options {
-	return Options{ImagePullPolicy: "IfNotPresent", TTL: 12, LoopWait: 3, RetryTimeout: 4}
+	return Options{Image: DefaultImage, ImagePullPolicy: "IfNotPresent", TTL: 12, LoopWait: 3, RetryTimeout: 4}
 }
 
 // All renders every object of db, in the order they should be applied.

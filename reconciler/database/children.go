@@ -1,0 +1,36 @@
+package database
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tidemark/tidemark/reconciler/apply"
+	"github.com/tidemark/tidemark/reconciler/database/render"
+	"github.com/tidemark/tidemark/specs/v1alpha1"
+)
+
+// applyChildren renders db's members and applies them with server-side
+// apply. Unchanged children cost no writes; drifted ones are taken back.
+func (r *Reconciler) applyChildren(ctx context.Context, db *v1alpha1.Database) ([]apply.Change, error) {
+	objects, err := render.All(db, r.Render)
+	if err != nil {
+		return nil, err
+	}
+
+	desired := make([]*unstructured.Unstructured, 0, len(objects))
+	for _, obj := range objects {
+		u, err := apply.ToUnstructured(obj)
+		if err != nil {
+			return nil, fmt.Errorf("converting %s: %w", obj.GetName(), err)
+		}
+		desired = append(desired, u)
+	}
+
+	manager := &apply.Manager{Client: r.Client, Concurrency: 4}
+	return manager.Apply(ctx, desired, apply.Options{
+		Selector: client.MatchingLabels{render.LabelDatabase: db.Name, render.LabelInstance: db.Name},
+	})
+}
