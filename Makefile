@@ -43,3 +43,28 @@ generate:
 ## testbin: kube-apiserver, etcd and kubectl built from Go modules into the cache
 testbin:
 	$(GO) run ./clusters/cmd/tmbuild testbin >/dev/null
+
+# Cluster targets: everything is built from Debian packages and Go modules into
+# TIDEMARK_CACHE and the local Docker engine; nothing is pulled. CLUSTER_FLAGS
+# passes tmcluster flags, e.g. CLUSTER_FLAGS='-workers-per-zone 2' or
+# CLUSTER_FLAGS='-kubeconfig /path/to/real/cluster' (then nothing is created).
+TMCLUSTER     := $(GO) run ./clusters/cmd/tmcluster
+CLUSTER_FLAGS ?=
+
+## images: rootfs, component, infrastructure and node images (cached by input hash)
+images:
+	$(TMCLUSTER) images $(CLUSTER_FLAGS)
+
+## cluster: the 3-zone kind cluster, reused when healthy; prints its kubeconfig path
+cluster:
+	$(TMCLUSTER) up $(CLUSTER_FLAGS)
+
+## cluster-down: delete the kind cluster
+cluster-down:
+	$(TMCLUSTER) down $(CLUSTER_FLAGS)
+
+## test-cluster: the end-to-end cluster test (Ginkgo label "cluster", build tag cluster)
+test-cluster:
+	TIDEMARK_KUBECONFIG=$$($(TMCLUSTER) up $(CLUSTER_FLAGS)) && export TIDEMARK_KUBECONFIG && \
+	  $(GO) test -count=1 -tags cluster -timeout 30m ./clusters/clustertest/ \
+	    -ginkgo.label-filter=cluster -ginkgo.v

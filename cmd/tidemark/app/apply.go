@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidemark/tidemark/reconciler/apply"
@@ -92,16 +91,12 @@ func installCRD(ctx context.Context, c client.Client) error {
 	if err != nil {
 		return err
 	}
-	crd.SetGroupVersionKind(crd.GroupVersionKind())
-	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(crd)
+	obj, err := apply.ToUnstructured(crd)
 	if err != nil {
 		return err
 	}
-	obj := &unstructured.Unstructured{Object: content}
 	obj.SetAPIVersion("apiextensions.k8s.io/v1")
 	obj.SetKind("CustomResourceDefinition")
-	delete(obj.Object, "status")
-	unstructured.RemoveNestedField(obj.Object, "metadata", "creationTimestamp")
 
 	manager := &apply.Manager{Client: c, Concurrency: 1}
 	if _, err := manager.Apply(ctx, []*unstructured.Unstructured{obj}, apply.Options{}); err != nil {
