@@ -1,0 +1,72 @@
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+
+	"github.com/tidemark/tidemark/clusters/internal/command"
+)
+
+// loadImages loads cfg.Images into every node that lacks them, as `kind load
+// docker-image` does: docker save, then an import into each node's containerd.
+func loadImages(ctx context.Context, p *cluster.Provider, cfg Config) error {
+	if len(cfg.Images) == 0 {
+		return nil
+	}
+	all, err := p.ListInternalNodes(cfg.Name)
+	if err != nil {
+		return fmt.Errorf("listing nodes: %w", err)
+	}
+
+	for _, image := range cfg.Images {
+		var missing []nodes.Node
+		for _, n := range all {
+			if n.Command("crictl", "inspecti", image).Run() != nil {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		if err := loadImage(ctx, cfg, image, missing); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// loadImage saves image once and imports it into each node.
+func loadImage(ctx context.Context, cfg Config, image string, into []nodes.Node) error {
+	start := time.Now()
+	tmp, err := os.CreateTemp("", "tidemark-image-*.tar")
+	if err != nil {
+		return err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+
+	if err := command.Docker("save", "-o", tmp.Name(), image).Run(ctx); err != nil {
+		return fmt.Errorf("saving %s: %w", image, err)
+	}
+	for _, n := range into {
+		f, err := os.Open(tmp.Name())
+		if err != nil {
+			return err
+		}
+		err = nodeutils.LoadImageArchive(n, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("loading %s into %s: %w", image, n, err)
+		}
+	}
+	cfg.Logger.Info("loaded image", "image", image, "nodes", len(into), "seconds", seconds(time.Since(start)))
+
+	return nil
+}
