@@ -26,11 +26,13 @@ import (
 type clusterFlags struct {
 	kubeconfig string
 	context    string
+	qps        float32
 }
 
 func (f *clusterFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
 	fs.StringVar(&f.context, "context", "", "kubeconfig context to use")
+	fs.Float32Var(&f.qps, "kube-api-qps", 0, "client-side limit of API requests per second; 0 leaves limiting to the server's priority and fairness")
 }
 
 func (f *clusterFlags) restConfig() (*rest.Config, error) {
@@ -43,6 +45,14 @@ func (f *clusterFlags) restConfig() (*rest.Config, error) {
 		return nil, fmt.Errorf("loading the cluster connection: %w", err)
 	}
 	cfg.UserAgent = "tidemark/" + version
+
+	// client-go's default of 5 requests a second would make a first apply
+	// of 1,000 Databases take minutes; the API server protects itself with
+	// priority and fairness, as it does for controller-runtime's clients.
+	cfg.QPS, cfg.Burst = -1, 0
+	if f.qps > 0 {
+		cfg.QPS, cfg.Burst = f.qps, int(2*f.qps)+1
+	}
 	return cfg, nil
 }
 
