@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"reflect"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -31,14 +32,15 @@ func desiredHash(obj *unstructured.Unstructured, ignoreAnnotations []string) str
 
 // drifted reports whether the live object differs from desired in any field
 // desired sets. Fields only the live object has (defaults, status, fields of
-// other managers) are not drift.
-func drifted(desired, live *unstructured.Unstructured) bool {
+// other managers) are not drift, and neither are the ignored annotations,
+// which change with every revision without changing the object.
+func drifted(desired, live *unstructured.Unstructured, ignoreAnnotations []string) bool {
 	for key, want := range desired.Object {
 		switch key {
 		case "apiVersion", "kind":
 			continue
 		case "metadata":
-			if metadataDrifted(desired, live) {
+			if metadataDrifted(desired, live, ignoreAnnotations) {
 				return true
 			}
 		default:
@@ -50,9 +52,13 @@ func drifted(desired, live *unstructured.Unstructured) bool {
 	return false
 }
 
-func metadataDrifted(desired, live *unstructured.Unstructured) bool {
+func metadataDrifted(desired, live *unstructured.Unstructured, ignoreAnnotations []string) bool {
+	annotations := maps.Clone(desired.GetAnnotations())
+	for _, key := range ignoreAnnotations {
+		delete(annotations, key)
+	}
 	return !containsStrings(live.GetLabels(), desired.GetLabels()) ||
-		!containsStrings(live.GetAnnotations(), desired.GetAnnotations())
+		!containsStrings(live.GetAnnotations(), annotations)
 }
 
 func containsStrings(have, want map[string]string) bool {

@@ -15,12 +15,20 @@ func object(spec map[string]any, labels map[string]any) *unstructured.Unstructur
 	}}
 }
 
+func withAnnotation(obj *unstructured.Unstructured, key, value string) *unstructured.Unstructured {
+	annotations := map[string]string{"tidemark.dev/revision": "newer", "team": "shop"}
+	annotations[key] = value
+	obj.SetAnnotations(annotations)
+	return obj
+}
+
 func TestDrifted(t *testing.T) {
 	desired := object(map[string]any{
 		"replicas": int64(3),
 		"zones":    []any{"zone-a", "zone-b"},
 		"storage":  map[string]any{"size": "1Gi"},
 	}, map[string]any{"app.kubernetes.io/managed-by": "tidemark"})
+	desired.SetAnnotations(map[string]string{"tidemark.dev/revision": "newer", "team": "shop"})
 
 	cases := []struct {
 		name string
@@ -28,10 +36,10 @@ func TestDrifted(t *testing.T) {
 		want bool
 	}{
 		{"identical", desired.DeepCopy(), false},
-		{"server defaults and extra labels are not drift", object(map[string]any{
+		{"server defaults and extra labels are not drift", withAnnotation(object(map[string]any{
 			"replicas": float64(3), "zones": []any{"zone-a", "zone-b"},
 			"storage": map[string]any{"size": "1Gi"}, "engine": "postgres",
-		}, map[string]any{"app.kubernetes.io/managed-by": "tidemark", "other": "x"}), false},
+		}, map[string]any{"app.kubernetes.io/managed-by": "tidemark", "other": "x"}), "extra", "y"), false},
 		{"changed scalar", object(map[string]any{
 			"replicas": int64(5), "zones": []any{"zone-a", "zone-b"}, "storage": map[string]any{"size": "1Gi"},
 		}, map[string]any{"app.kubernetes.io/managed-by": "tidemark"}), true},
@@ -41,13 +49,15 @@ func TestDrifted(t *testing.T) {
 		{"nested field removed", object(map[string]any{
 			"replicas": int64(3), "zones": []any{"zone-a", "zone-b"}, "storage": map[string]any{},
 		}, map[string]any{"app.kubernetes.io/managed-by": "tidemark"}), true},
+		{"ignored annotation differs", withAnnotation(desired.DeepCopy(), "tidemark.dev/revision", "older"), false},
+		{"other annotation differs", withAnnotation(desired.DeepCopy(), "team", "other"), true},
 		{"label removed", object(map[string]any{
 			"replicas": int64(3), "zones": []any{"zone-a", "zone-b"}, "storage": map[string]any{"size": "1Gi"},
 		}, map[string]any{}), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := drifted(desired, tc.live); got != tc.want {
+			if got := drifted(desired, tc.live, []string{"tidemark.dev/revision"}); got != tc.want {
 				t.Errorf("drifted = %v, want %v", got, tc.want)
 			}
 		})

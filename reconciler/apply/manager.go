@@ -156,7 +156,7 @@ func (m *Manager) applyOne(ctx context.Context, desired, live *unstructured.Unst
 	ref := RefOf(desired)
 	hash := desiredHash(desired, opts.IgnoreAnnotations)
 
-	if live != nil && live.GetAnnotations()[HashAnnotation] == hash && !drifted(desired, live) {
+	if live != nil && live.GetAnnotations()[HashAnnotation] == hash && !drifted(desired, live, opts.IgnoreAnnotations) {
 		return Change{Ref: ref, Action: ActionUnchanged}, nil
 	}
 

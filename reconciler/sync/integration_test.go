@@ -132,6 +132,49 @@ func TestValidCommitApplies(t *testing.T) {
 	))
 
 	g.Expect(f.mustSync().Writes()).To(BeZero(), "an unchanged revision writes nothing")
+
+	f.repo.Write("README.md", "a commit that changes no spec\n")
+	f.repo.Commit("docs only")
+	g.Expect(f.mustSync().Writes()).To(BeZero(), "a commit that changes no spec writes nothing")
+	db, _ = f.database("orders")
+	g.Expect(db.Annotations).To(HaveKeyWithValue(sync.AnnotationRevision, sha), "the revision that last changed it")
+}
+
+func TestAnotherSyncsObjectIsNeitherTakenNorPruned(t *testing.T) {
+	g := NewWithT(t)
+	first := newFixture(t, fileURL)
+	first.spec("databases/shared.yaml", "shared")
+	first.repo.Commit("first repo declares shared")
+	first.mustSync()
+
+	// A second repo, with its own sync, declares the same Database.
+	second := newFixture(t, fileURL)
+	second.loop = sync.NewLoop(second.loop.Source, sync.New(env.Client, testLogger(t), sync.Options{Name: "second-sync"}), time.Hour, testLogger(t))
+	second.ns = first.ns
+	second.spec("databases/shared.yaml", "shared", "replicas: 3")
+	second.repo.Commit("second repo declares shared too")
+
+	_, err := second.sync()
+	g.Expect(err).To(MatchError(ContainSubstring(`Database/` + first.ns + `/shared is owned by sync "` + first.ns + `"`)))
+	db, _ := first.database("shared")
+	g.Expect(db.Spec.Replicas).To(Equal(int32(1)))
+	g.Expect(db.Labels).To(HaveKeyWithValue(sync.LabelSync, first.ns))
+
+	// Handed over by hand to the second sync, the first one must not prune it.
+	g.Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		db, err := first.database("shared")
+		if err != nil {
+			return err
+		}
+		db.Labels[sync.LabelSync] = "second-sync"
+		return env.Client.Update(context.Background(), db)
+	})).To(Succeed())
+	first.repo.Remove("databases/shared.yaml")
+	first.repo.Commit("first repo lets go of shared")
+	g.Expect(first.mustSync().Pruned).To(BeEmpty())
+	_, err = first.database("shared")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(first.state().Inventory).NotTo(ContainElement(HaveField("Name", "shared")))
 }
 
 func TestBadCommitAppliesNothing(t *testing.T) {

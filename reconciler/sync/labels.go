@@ -1,5 +1,7 @@
 package sync
 
+import "k8s.io/apimachinery/pkg/api/meta"
+
 // Labels and annotations tidemark puts on every object a revision declares.
 const (
 	// LabelManagedBy marks objects tidemark applies.
@@ -14,3 +16,7 @@ const (
 	// AnnotationSourceFile is the spec file that declares an object.
 	AnnotationSourceFile = "tidemark.dev/source-file"
 )
+
+func isNoKindMatch(err error) bool {
+	return err != nil && meta.IsNoMatchError(err)
+}

@@ -29,6 +29,9 @@ func (s *Syncer) Plan(ctx context.Context, rev Revision) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	if err := s.checkOwnership(ctx, objects); err != nil {
+		return Plan{}, &RejectedError{Revision: rev.SHA, Err: err}
+	}
 
 	checkable, missing := s.splitByNamespace(ctx, objects)
 	opts := s.applyOptions()

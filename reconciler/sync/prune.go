@@ -65,6 +65,19 @@ func refSet(objects []*unstructured.Unstructured) map[apply.Ref]bool {
 func (s *Syncer) pruneOne(ctx context.Context, log logr.Logger, ref apply.Ref, state *State, result *Result) bool {
 	log = log.WithValues("object", ref.String())
 
+	// Never delete what another sync owns now: its repo declares it.
+	owner, exists, err := s.liveOwner(ctx, ref)
+	switch {
+	case err != nil:
+		log.Error(err, "prune failed; will retry")
+		return true
+	case !exists:
+		return false
+	case owner != s.opts.Name:
+		log.Info("not pruned: another sync owns the object now", "owner", owner)
+		return false
+	}
+
 	// Read the policy before deleting: once the object is gone, so is its spec.
 	if isDatabase(ref) && s.retainsData(ctx, ref) {
 		state.Orphaned = appendUnique(state.Orphaned, ref)

@@ -182,6 +182,11 @@ func (s *Syncer) apply(ctx context.Context, log logr.Logger, rev Revision, state
 		return result, err
 	}
 
+	if err := s.checkOwnership(ctx, objects); err != nil {
+		log.Error(err, "revision rejected: it declares objects of another sync")
+		return result, &RejectedError{Revision: rev.SHA, Err: err}
+	}
+
 	// Every change is admitted by the API server before the first one is
 	// made, so a revision the server would refuse applies nothing.
 	if err := s.dryRun(ctx, objects); err != nil {
