@@ -119,6 +119,10 @@ func (c *checker) checkMap(node *yaml.Node, t reflect.Type, path *field.Path) {
 	}
 
 	c.eachKey(node, path, func(key string, keyNode, value *yaml.Node) {
+		if isNull(resolveAlias(value)) && t.Elem().Kind() == reflect.String {
+			c.fail(keyNode.Line, path.Key(key), "expected a string, got null; quote the value or remove the key")
+			return
+		}
 		c.check(value, t.Elem(), path.Key(key))
 		c.lines[path.Key(key).String()] = keyNode.Line
 	})

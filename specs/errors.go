@@ -53,6 +53,19 @@ func (l ErrorList) sorted() ErrorList {
 	return l
 }
 
+// MaxErrors bounds the errors one revision reports; past it a count stands
+// for the rest, so a pathological file cannot flood logs and status.
+const MaxErrors = 200
+
+func (l ErrorList) capped() ErrorList {
+	if len(l) <= MaxErrors {
+		return l
+	}
+	rest := len(l) - MaxErrors
+	l = l.sorted()[:MaxErrors]
+	return append(l, Error{File: l[MaxErrors-1].File, Line: l[MaxErrors-1].Line, Message: fmt.Sprintf("and %d more errors", rest)})
+}
+
 // orNil returns nil for an empty list so callers can test err != nil.
 func (l ErrorList) orNil() error {
 	if len(l) == 0 {

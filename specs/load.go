@@ -61,12 +61,13 @@ func Load(root string, opts LoadOptions) (*Revision, error) {
 	}
 
 	for i := range specs {
+		errs = append(errs, explicitZeroes(&specs[i])...)
 		Default(specs[i].Database)
 		errs = append(errs, validateSpec(root, &specs[i])...)
 	}
 	errs = append(errs, duplicateNames(specs)...)
 
-	if err := errs.orNil(); err != nil {
+	if err := errs.capped().orNil(); err != nil {
 		return nil, err
 	}
 
@@ -85,14 +86,15 @@ func specFiles(root, dir string) ([]string, ErrorList) {
 
 	var files []string
 	var errs ErrorList
-	walkErr := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+	start := filepath.Join(root, dir)
+	walkErr := filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 
 		rel := relSlash(root, path)
 		switch {
-		case d.IsDir() && strings.HasPrefix(d.Name(), ".") && rel != ".":
+		case d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != start:
 			return filepath.SkipDir // .git, .github and other tooling folders
 		case !isYAML(d.Name()):
 			return nil
@@ -256,13 +258,22 @@ func checkKind(file string, node *yaml.Node) ErrorList {
 	var errs ErrorList
 	if apiVersion != v1alpha1.GroupVersion.String() {
 		errs = append(errs, Error{File: file, Line: lineOr(apiLine, node.Line), Field: "apiVersion",
-			Message: fmt.Sprintf("expected %q, got %q", v1alpha1.GroupVersion.String(), apiVersion)})
+			Message: expectedValue(v1alpha1.GroupVersion.String(), apiVersion, apiLine)})
 	}
 	if kind != "Database" {
 		errs = append(errs, Error{File: file, Line: lineOr(kindLine, node.Line), Field: "kind",
-			Message: fmt.Sprintf("expected \"Database\", got %q", kind)})
+			Message: expectedValue("Database", kind, kindLine)})
 	}
 	return errs
+}
+
+// expectedValue words a wrong or missing apiVersion or kind; every document
+// of a config repo must be a Database.
+func expectedValue(want, got string, line int) string {
+	if line == 0 {
+		return fmt.Sprintf("required: every document of a config repo is a %q Database", want)
+	}
+	return fmt.Sprintf("expected %q, got %q: every document of a config repo is a Database", want, got)
 }
 
 func scalarField(mapping *yaml.Node, key string) (string, int) {

@@ -203,3 +203,46 @@ func wantError(t *testing.T, err error, want string) {
 		t.Errorf("error %q does not contain %q", err.Error(), want)
 	}
 }
+
+func TestLoadRejectsEmptyMigrationsFolder(t *testing.T) {
+	// Git keeps no empty folders, so validate must not pass what the
+	// daemon, reading a Git tree, would refuse.
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "migrations", "orders"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, root, "db.yaml", minimalSpec+"  migrations: {path: migrations/orders}\n")
+
+	_, err := Load(root, LoadOptions{})
+	wantError(t, err, "db.yaml:9: spec.migrations.path: Invalid value: \"migrations/orders\": is empty")
+}
+
+func TestLoadScansAHiddenFolderWhenAskedTo(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, ".specs/db.yaml", minimalSpec)
+
+	rev, err := Load(root, LoadOptions{Path: ".specs"})
+	if err != nil || len(rev.Specs) != 1 {
+		t.Fatalf("Load(.specs) = %v, %v", rev, err)
+	}
+	rev, err = Load(root, LoadOptions{})
+	if err != nil || len(rev.Specs) != 0 {
+		t.Fatalf("the whole-repo scan read a hidden folder: %v, %v", rev, err)
+	}
+}
+
+func TestLoadCapsTheErrors(t *testing.T) {
+	root := t.TempDir()
+	var b strings.Builder
+	for i := range MaxErrors + 50 {
+		b.WriteString(strings.Replace(minimalSpec, "name: orders", "name: Bad_"+strings.Repeat("x", i%3)+"\n  labels: {n: \""+string(rune('a'+i%26))+"\"}", 1))
+		b.WriteString("---\n")
+	}
+	writeFile(t, root, "many.yaml", b.String())
+
+	_, err := Load(root, LoadOptions{})
+	list, _ := err.(ErrorList)
+	if len(list) != MaxErrors+1 || !strings.Contains(list[MaxErrors].Message, "more errors") {
+		t.Fatalf("got %d errors, last %q", len(list), list[len(list)-1].Message)
+	}
+}

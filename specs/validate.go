@@ -11,9 +11,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -35,6 +38,10 @@ var reservedParameters = []string{
 	"ident_file", "listen_addresses", "port", "primary_conninfo", "primary_slot_name", "restore_command",
 	"synchronous_standby_names", "unix_socket_directories", "wal_level",
 }
+
+// maxStorage is far beyond any real volume and far below int64 overflow,
+// where the API server would silently clamp the value.
+var maxStorage = resource.MustParse("1Pi")
 
 var parameterName = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$`)
 
@@ -124,10 +131,14 @@ func validateStorage(spec *v1alpha1.DatabaseSpec) field.ErrorList {
 	p := specPath.Child("storage")
 	var errs field.ErrorList
 
-	if spec.Storage.Size.IsZero() {
-		errs = append(errs, field.Required(p.Child("size"), "the volume size of each member, like 10Gi"))
-	} else if spec.Storage.Size.Sign() < 0 {
-		errs = append(errs, field.Invalid(p.Child("size"), spec.Storage.Size.String(), "must be positive"))
+	size := spec.Storage.Size
+	switch _, fits := size.AsInt64(); {
+	case size.IsZero():
+		errs = append(errs, field.Required(p.Child("size"), "a positive volume size for each member, like 10Gi"))
+	case size.Sign() < 0:
+		errs = append(errs, field.Invalid(p.Child("size"), size.String(), "must be positive"))
+	case !fits || size.Cmp(maxStorage) > 0:
+		errs = append(errs, field.Invalid(p.Child("size"), size.String(), "must be at most "+maxStorage.String()))
 	}
 
 	if class := spec.Storage.StorageClass; class != "" {
@@ -173,6 +184,10 @@ func validateParameters(spec *v1alpha1.DatabaseSpec) field.ErrorList {
 			errs = append(errs, field.Invalid(p, name, "is not a PostgreSQL parameter name"))
 		case slices.Contains(reservedParameters, name):
 			errs = append(errs, field.Forbidden(p, "is managed by tidemark and Patroni and cannot be set"))
+		case strings.ContainsFunc(spec.Parameters[name], unicode.IsControl):
+			// A line break would let a value smuggle another setting into
+			// postgresql.conf.
+			errs = append(errs, field.Invalid(p, spec.Parameters[name], "must not contain line breaks or control characters"))
 		}
 	}
 	return errs
@@ -196,9 +211,12 @@ func validateBackups(spec *v1alpha1.DatabaseSpec) field.ErrorList {
 
 	p := specPath.Child("backups")
 	var errs field.ErrorList
-	if spec.Backups.Schedule == "" {
+	schedule := spec.Backups.Schedule
+	if schedule == "" {
 		errs = append(errs, field.Required(p.Child("schedule"), `a cron expression, like "0 3 * * *"`))
-	} else if _, err := cronParser.Parse(spec.Backups.Schedule); err != nil {
+	} else if strings.HasPrefix(schedule, "TZ=") || strings.HasPrefix(schedule, "CRON_TZ=") {
+		errs = append(errs, field.Invalid(p.Child("schedule"), schedule, "time zones are not supported here: schedules run in UTC, as Kubernetes CronJobs do"))
+	} else if _, err := cronParser.Parse(schedule); err != nil {
 		errs = append(errs, field.Invalid(p.Child("schedule"), spec.Backups.Schedule, "not a five-field cron expression: "+err.Error()))
 	}
 	if spec.Backups.Retention.Full < 1 {
@@ -211,6 +229,15 @@ func validateDeletionPolicy(spec *v1alpha1.DatabaseSpec) field.ErrorList {
 	policies := []string{string(v1alpha1.DeletionPolicyRetain), string(v1alpha1.DeletionPolicyDelete)}
 	if !slices.Contains(policies, string(spec.DeletionPolicy)) {
 		return field.ErrorList{field.NotSupported(specPath.Child("deletionPolicy"), spec.DeletionPolicy, policies)}
+	}
+	return nil
+}
+
+// explicitZeroes refuses zeroes a spec wrote out where leaving the field out
+// means a default: `replicas: 0` must not silently become one member.
+func explicitZeroes(s *Spec) ErrorList {
+	if _, written := s.lines["spec.replicas"]; written && s.Database.Spec.Replicas == 0 {
+		return ErrorList{s.errorAt(field.Invalid(specPath.Child("replicas"), 0, "must be between 1 and 9"))}
 	}
 	return nil
 }
@@ -238,14 +265,22 @@ func validateMigrationsPath(root, dir string) field.ErrorList {
 		return field.ErrorList{field.Invalid(p, dir, err.Error())}
 	}
 
-	info, err := os.Stat(filepath.Join(root, filepath.FromSlash(dir)))
+	clean := path.Clean(filepath.ToSlash(dir))
+	if clean == "." || slices.Contains(strings.Split(clean, "/"), ".git") {
+		return field.ErrorList{field.Invalid(p, dir, "must be a folder of its own inside the repo, not its root or .git")}
+	}
+
+	entries, err := os.ReadDir(filepath.Join(root, filepath.FromSlash(dir)))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return field.ErrorList{field.Invalid(p, dir, "no such folder in the config repo")}
+	case errors.Is(err, syscall.ENOTDIR):
+		return field.ErrorList{field.Invalid(p, dir, "is a file; expected a folder")}
 	case err != nil:
 		return field.ErrorList{field.Invalid(p, dir, err.Error())}
-	case !info.IsDir():
-		return field.ErrorList{field.Invalid(p, dir, "is a file; expected a folder")}
+	case len(entries) == 0:
+		// Git keeps no empty folders: the daemon would not find this one.
+		return field.ErrorList{field.Invalid(p, dir, "is empty; Git does not keep empty folders, so add a migration or a .keep file")}
 	}
 	return nil
 }

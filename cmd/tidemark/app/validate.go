@@ -45,6 +45,10 @@ func runValidate(cmd *cobra.Command, dir, path string) error {
 		return err
 	}
 
-	fmt.Fprintf(cmd.OutOrStdout(), "%d databases valid\n", len(rev.Specs))
+	noun := "databases"
+	if len(rev.Specs) == 1 {
+		noun = "database"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d %s valid\n", len(rev.Specs), noun)
 	return nil
 }
