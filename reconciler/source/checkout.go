@@ -7,7 +7,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -52,9 +54,15 @@ func (f *Fetcher) checkout(st storer.EncodedObjectStorer, commit *object.Commit)
 	return dir, nil
 }
 
-// pruneRevisions deletes every revision directory but keep, along with
-// leftovers of interrupted checkouts. Failures only cost disk space, so they
-// are logged, not returned.
+// keptRevisions is how many revision trees stay on disk besides the one
+// just fetched: another process sharing the cache may still be reading the
+// tree its own last Fetch returned.
+const keptRevisions = 3
+
+// pruneRevisions deletes the revision directories but keep and the newest
+// few, along with leftovers of interrupted checkouts (Fetch holds the cache
+// lock, so no checkout is in progress). Failures only cost disk space, so
+// they are logged, not returned.
 func (f *Fetcher) pruneRevisions(ctx context.Context, keep string) {
 	entries, err := os.ReadDir(f.paths.revisions)
 	if err != nil {
@@ -62,14 +70,39 @@ func (f *Fetcher) pruneRevisions(ctx context.Context, keep string) {
 		return
 	}
 
-	for _, e := range entries {
-		if e.Name() == keep {
-			continue
-		}
+	for _, e := range oldRevisions(entries, keep) {
 		if err := os.RemoveAll(filepath.Join(f.paths.revisions, e.Name())); err != nil {
 			logr.FromContextOrDiscard(ctx).Error(err, "deleting old revision", "url", f.opts.URL, "revision", e.Name())
 		}
 	}
+}
+
+// oldRevisions returns the entries to delete: leftovers of interrupted
+// checkouts, and revisions beyond the newest keptRevisions other than keep.
+func oldRevisions(entries []os.DirEntry, keep string) []os.DirEntry {
+	type dated struct {
+		entry os.DirEntry
+		mod   time.Time
+	}
+	var old []os.DirEntry
+	var revisions []dated
+	for _, e := range entries {
+		switch info, err := e.Info(); {
+		case e.Name() == keep:
+		case strings.HasPrefix(e.Name(), ".tmp-") || err != nil:
+			old = append(old, e)
+		default:
+			revisions = append(revisions, dated{e, info.ModTime()})
+		}
+	}
+
+	sort.Slice(revisions, func(i, j int) bool { return revisions[i].mod.After(revisions[j].mod) })
+	for i, r := range revisions {
+		if i >= keptRevisions {
+			old = append(old, r.entry)
+		}
+	}
+	return old
 }
 
 // writeTree writes tree into the empty directory dir. It goes through an

@@ -3,7 +3,10 @@ package source
 import (
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -125,4 +128,30 @@ func storeTree(t *testing.T, st *memory.Storage, entries ...object.TreeEntry) *o
 		t.Fatal(err)
 	}
 	return tree
+}
+
+func TestOldRevisions(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"r1", "r2", "r3", "r4", "r5", ".tmp-123"}
+	for i, name := range names {
+		path := filepath.Join(dir, name)
+		if err := os.Mkdir(path, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		mod := time.Now().Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(path, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+
+	var got []string
+	for _, e := range oldRevisions(entries, "r1") {
+		got = append(got, e.Name())
+	}
+	sort.Strings(got)
+	// r1 is kept as the current one, r5, r4, r3 as the newest three.
+	if strings.Join(got, ",") != ".tmp-123,r2" {
+		t.Errorf("deleted %v, want .tmp-123 and r2", got)
+	}
 }

@@ -64,6 +64,13 @@ func (f *Fetcher) Fetch(ctx context.Context) (Revision, error) {
 		return Revision{}, f.wrap(err)
 	}
 
+	// Several processes on one host (watch, apply, diff) may share a cache.
+	unlock, err := lockFile(ctx, f.paths.lock)
+	if err != nil {
+		return Revision{}, f.wrap(err)
+	}
+	defer unlock()
+
 	rev, err := f.fetch(ctx)
 
 	var cerr *cacheError

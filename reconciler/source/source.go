@@ -198,6 +198,7 @@ func redactURL(raw string) string {
 type cachePaths struct {
 	repo      string // bare Git repository
 	revisions string // one checked-out tree per revision
+	lock      string // held while a Fetch works on the cache
 }
 
 func newCachePaths(cacheDir string) (cachePaths, error) {
@@ -208,5 +209,6 @@ func newCachePaths(cacheDir string) (cachePaths, error) {
 	return cachePaths{
 		repo:      filepath.Join(abs, "repo.git"),
 		revisions: filepath.Join(abs, "revisions"),
+		lock:      filepath.Join(abs, "fetch.lock"),
 	}, nil
 }
