@@ -24,7 +24,10 @@ type Handler struct {
 	// Secret is the shared HMAC key; with none, every request is refused.
 	Secret  []byte
 	Trigger func()
-	Log     logr.Logger
+	// Active reports whether this replica runs the sync loop; a standby
+	// refuses hooks so the sender sees the delivery failed. Nil means always.
+	Active func() bool
+	Log    logr.Logger
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,6 +50,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authentic(r.Header, body) {
 		h.Log.Info("webhook refused: bad or missing signature", "remote", r.RemoteAddr)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+
+	if h.Active != nil && !h.Active() {
+		http.Error(w, "standby replica: the elected leader applies commits; send hooks to it", http.StatusServiceUnavailable)
 		return
 	}
 

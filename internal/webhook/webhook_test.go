@@ -22,22 +22,24 @@ func TestHandler(t *testing.T) {
 		body      string
 		wantCode  int
 		triggered bool
+		standby   bool
 	}{
-		{"github signature", http.MethodPost, secret, "X-Hub-Signature-256", Sign(secret, []byte(body)), body, http.StatusAccepted, true},
-		{"tidemark header", http.MethodPost, secret, "X-Tidemark-Signature-256", Sign(secret, []byte(body)), body, http.StatusAccepted, true},
-		{"wrong secret", http.MethodPost, secret, "X-Hub-Signature-256", Sign([]byte("other"), []byte(body)), body, http.StatusUnauthorized, false},
-		{"body changed", http.MethodPost, secret, "X-Hub-Signature-256", Sign(secret, []byte(body)), body + " ", http.StatusUnauthorized, false},
-		{"no signature", http.MethodPost, secret, "", "", body, http.StatusUnauthorized, false},
-		{"sha1 only", http.MethodPost, secret, "X-Hub-Signature", "sha1=abc", body, http.StatusUnauthorized, false},
-		{"not hex", http.MethodPost, secret, "X-Hub-Signature-256", "sha256=zz", body, http.StatusUnauthorized, false},
-		{"no secret configured", http.MethodPost, nil, "X-Hub-Signature-256", Sign(nil, []byte(body)), body, http.StatusForbidden, false},
-		{"GET", http.MethodGet, secret, "", "", "", http.StatusMethodNotAllowed, false},
-		{"too large", http.MethodPost, secret, "X-Hub-Signature-256", "sha256=00", strings.Repeat("x", MaxBody+1), http.StatusRequestEntityTooLarge, false},
+		{"github signature", http.MethodPost, secret, "X-Hub-Signature-256", Sign(secret, []byte(body)), body, http.StatusAccepted, true, false},
+		{"tidemark header", http.MethodPost, secret, "X-Tidemark-Signature-256", Sign(secret, []byte(body)), body, http.StatusAccepted, true, false},
+		{"wrong secret", http.MethodPost, secret, "X-Hub-Signature-256", Sign([]byte("other"), []byte(body)), body, http.StatusUnauthorized, false, false},
+		{"body changed", http.MethodPost, secret, "X-Hub-Signature-256", Sign(secret, []byte(body)), body + " ", http.StatusUnauthorized, false, false},
+		{"no signature", http.MethodPost, secret, "", "", body, http.StatusUnauthorized, false, false},
+		{"sha1 only", http.MethodPost, secret, "X-Hub-Signature", "sha1=abc", body, http.StatusUnauthorized, false, false},
+		{"not hex", http.MethodPost, secret, "X-Hub-Signature-256", "sha256=zz", body, http.StatusUnauthorized, false, false},
+		{"no secret configured", http.MethodPost, nil, "X-Hub-Signature-256", Sign(nil, []byte(body)), body, http.StatusForbidden, false, false},
+		{"GET", http.MethodGet, secret, "", "", "", http.StatusMethodNotAllowed, false, false},
+		{"too large", http.MethodPost, secret, "X-Hub-Signature-256", "sha256=00", strings.Repeat("x", MaxBody+1), http.StatusRequestEntityTooLarge, false, false},
+		{"standby replica", http.MethodPost, secret, "X-Hub-Signature-256", Sign(secret, []byte(body)), body, http.StatusServiceUnavailable, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			triggered := false
-			h := &Handler{Secret: tc.secret, Trigger: func() { triggered = true }, Log: logr.Discard()}
+			h := &Handler{Secret: tc.secret, Trigger: func() { triggered = true }, Active: func() bool { return !tc.standby }, Log: logr.Discard()}
 
 			req := httptest.NewRequest(tc.method, "/hooks/git", strings.NewReader(tc.body))
 			if tc.header != "" {

@@ -207,6 +207,21 @@ func TestBadCommitAppliesNothing(t *testing.T) {
 	g.Expect(state.LastAppliedRevision).To(Equal(good))
 	g.Expect(state.LastAttemptedRevision).To(Equal(bad))
 	g.Expect(state.Errors).To(ContainElement(ContainSubstring("databases/broken.yaml:9")))
+
+	// While the bad commit is the head, drift is still corrected from the
+	// last good revision.
+	g.Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		db, err := f.database("orders")
+		if err != nil {
+			return err
+		}
+		db.Spec.Replicas = 7
+		return env.Client.Update(context.Background(), db, client.FieldOwner("kubectl-edit"))
+	})).To(Succeed())
+	_, err = f.sync()
+	g.Expect(err).To(HaveOccurred())
+	db, _ = f.database("orders")
+	g.Expect(db.Spec.Replicas).To(Equal(int32(1)))
 }
 
 func TestRemovedSpecKeepsItsData(t *testing.T) {

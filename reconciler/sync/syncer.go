@@ -41,6 +41,11 @@ type Syncer struct {
 	applier *apply.Manager
 	state   *stateStore
 	log     logr.Logger
+
+	// lastGood are the objects of the last revision this process applied,
+	// re-applied while newer revisions are rejected so drift is still
+	// corrected. A restarted process has none until a revision applies.
+	lastGood []*unstructured.Unstructured
 }
 
 // New returns a Syncer writing through c.
@@ -105,7 +110,7 @@ func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Sync applies one revision: everything or, on any error, nothing.
 func (s *Syncer) Sync(ctx context.Context, rev Revision) (Result, error) {
-	log := s.log.WithValues("revision", short(rev.SHA))
+	log := s.log.WithValues("revision", rev.SHA)
 
 	before, err := s.state.load(ctx)
 	if err != nil {
@@ -118,6 +123,10 @@ func (s *Syncer) Sync(ctx context.Context, rev Revision) (Result, error) {
 	after.HistoryRewritten = rev.Rewritten
 
 	result, err := s.apply(ctx, log, rev, &after)
+	var rejected *RejectedError
+	if errors.As(err, &rejected) {
+		s.correctDriftOfLastGood(ctx, log, &result)
+	}
 	after.Errors = errorLines(err)
 	if err == nil {
 		after.LastAppliedRevision = rev.SHA
@@ -199,12 +208,32 @@ func (s *Syncer) apply(ctx context.Context, log logr.Logger, rev Revision, state
 	if err != nil {
 		return result, fmt.Errorf("applying revision %s: %w", short(rev.SHA), err)
 	}
+	s.lastGood = objects
 
 	// A prune held by a finalizer is not a failure of this revision: it
 	// stays in the inventory and state, and the next pass checks again.
 	s.prune(ctx, log, objects, state, &result)
 	log.Info("revision applied", "writes", result.Writes(), "objects", len(objects), "pendingPrune", len(result.Pending))
 	return result, nil
+}
+
+// correctDriftOfLastGood re-applies the last good revision's objects: a
+// rejected commit at the head of the branch must not leave the cluster
+// open to drift until someone fixes it. Nothing is pruned here.
+func (s *Syncer) correctDriftOfLastGood(ctx context.Context, log logr.Logger, result *Result) {
+	if s.lastGood == nil {
+		return
+	}
+	changes, err := s.applier.Apply(ctx, s.lastGood, s.applyOptions())
+	if err != nil {
+		log.Error(err, "re-applying the last good revision failed")
+		return
+	}
+	result.Changes = changes
+	if result.Writes() > 0 {
+		logChanges(log, changes)
+		log.Info("drift corrected from the last good revision", "writes", result.Writes())
+	}
 }
 
 // load reads and renders a revision; any problem rejects it whole.
@@ -265,7 +294,12 @@ func (s *Syncer) namespaceExists(ctx context.Context, name string) bool {
 
 func logChanges(log logr.Logger, changes []apply.Change) {
 	for _, c := range changes {
-		if c.Action != apply.ActionUnchanged && c.Action != "" {
+		if c.Action == apply.ActionUnchanged || c.Action == "" {
+			continue
+		}
+		if isDatabase(c.Ref) {
+			log.Info("object "+string(c.Action), "object", c.Ref.String(), "database", c.Ref.Namespace+"/"+c.Ref.Name)
+		} else {
 			log.Info("object "+string(c.Action), "object", c.Ref.String())
 		}
 	}

@@ -212,7 +212,10 @@ func (f *logFlags) logger() (logr.Logger, error) {
 	if f.format != "json" && f.format != "console" {
 		return logr.Logger{}, fmt.Errorf("--log-format must be json or console, not %q", f.format)
 	}
-	return zap.New(zap.Level(level), zap.UseDevMode(f.format == "console"), zap.WriteTo(os.Stderr)), nil
+	// Stack traces only for panics: an expected failure, such as a rejected
+	// revision, is explained by its message.
+	return zap.New(zap.Level(level), zap.UseDevMode(f.format == "console"), zap.WriteTo(os.Stderr),
+		zap.StacktraceLevel(zapcore.DPanicLevel)), nil
 }
 
 // cacheKey names a repo's cache folder after its URL, so two repos never

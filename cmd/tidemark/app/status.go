@@ -39,6 +39,9 @@ func runStatus(ctx context.Context, out io.Writer, c client.Client, opts sync.Op
 	if err != nil {
 		return err
 	}
+	if state.LastFetchedRevision == "" && state.FetchError == "" {
+		return fmt.Errorf("no state recorded for sync %q in namespace %s: has `tidemark apply` or `watch` run with that --sync-name?", opts.Name, opts.Namespace)
+	}
 	printState(out, opts.Name, state)
 
 	var dbs v1alpha1.DatabaseList
@@ -78,8 +81,12 @@ func printDatabases(out io.Writer, dbs []v1alpha1.Database) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAMESPACE\tNAME\tREVISION\tPHASE\tPRIMARY\tREADY\tMESSAGE")
 	for _, db := range dbs {
+		phase := string(db.Status.Phase)
+		if !db.DeletionTimestamp.IsZero() {
+			phase = string(v1alpha1.PhaseDeleting)
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", db.Namespace, db.Name, shortRevision(db.Status.Revision),
-			orNone(string(db.Status.Phase)), orNone(db.Status.Primary), orNone(db.Status.Ready), readyMessage(db))
+			orNone(phase), orNone(db.Status.Primary), orNone(db.Status.Ready), readyMessage(db))
 	}
 	w.Flush()
 }

@@ -99,15 +99,20 @@ func newManager(flags *watchFlags, loop *sync.Loop, secret []byte) (ctrl.Manager
 		return nil, err
 	}
 
-	hook := &webhook.Handler{Secret: secret, Trigger: loop.Trigger, Log: loop.Log.WithName("webhook")}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	// The manager exists only after its options, which hold the handlers:
+	// they reach it through this variable.
+	var mgr ctrl.Manager
+	leading := func() bool { return isClosed(mgr.Elected()) }
+	hook := &webhook.Handler{Secret: secret, Trigger: loop.Trigger, Active: leading, Log: loop.Log.WithName("webhook")}
+	mgr, err = ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme.New(),
 		Metrics: metricsserver.Options{
 			BindAddress: flags.listen,
 			ExtraHandlers: map[string]http.Handler{
 				"/hooks/git": hook,
 				"/healthz":   http.HandlerFunc(ok),
-				"/readyz":    readyWhen(loop.Synced),
+				// A standby replica is ready to take over, so it is ready.
+				"/readyz": readyWhen(func() bool { return loop.Synced() || !leading() }),
 			},
 		},
 		LeaderElection:                flags.leaderElect,
@@ -120,6 +125,15 @@ func newManager(flags *watchFlags, loop *sync.Loop, secret []byte) (ctrl.Manager
 		return nil, fmt.Errorf("creating the controller manager: %w", err)
 	}
 	return mgr, nil
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func ok(w http.ResponseWriter, _ *http.Request) {
