@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/kind/pkg/cluster"
+	kindexec "sigs.k8s.io/kind/pkg/exec"
 
 	"github.com/tidemark/tidemark/clusters/internal/command"
 )
@@ -83,7 +84,7 @@ func create(ctx context.Context, p *cluster.Provider, cfg Config, kubeconfig str
 		cluster.CreateWithDisplaySalutation(false),
 	)
 	if err != nil {
-		return fmt.Errorf("creating cluster %s: %w%s", cfg.Name, err, keepHint(cfg))
+		return fmt.Errorf("creating cluster %s: %w%s%s", cfg.Name, err, commandOutput(err), keepHint(cfg))
 	}
 
 	if err := afterCreate(ctx, p, cfg, kubeconfig); err != nil {
@@ -273,4 +274,15 @@ func NodeReady(n *corev1.Node) bool {
 // seconds rounds d to tenths of a second for log lines.
 func seconds(d time.Duration) float64 {
 	return float64(d.Milliseconds()/100) / 10
+}
+
+// commandOutput returns the tail of the output of the node command behind a kind
+// error: kind's own message names the command but not what it printed.
+func commandOutput(err error) string {
+	runErr := kindexec.RunErrorForError(err)
+	if runErr == nil || len(runErr.Output) == 0 {
+		return ""
+	}
+
+	return "\n" + command.Tail(string(runErr.Output), 25) + "\n"
 }

@@ -39,6 +39,19 @@ if [[ -n "${TIDEMARK_COMPAT:-}" ]]; then
   sed -i 's/restrict_oom_score_adj = false/restrict_oom_score_adj = true/' /etc/containerd/config.toml
 fi
 
+# kind picks containerd's snapshotter from the type of the root filesystem. On an
+# engine whose storage driver is fuse-overlayfs that is fuseblk, and kind would pick
+# the fuse-overlayfs snapshotter, which this image does not ship. containerd keeps
+# its data under /var, a volume on the host's own filesystem: decide from there.
+if [[ -z "${KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER:-}" ]]; then
+  case "$(stat -f -c %T /var/lib/containerd 2>/dev/null || stat -f -c %T /var)" in
+    fuseblk|zfs) snapshotter=native ;;
+    *) if grep -qw overlay /proc/filesystems; then snapshotter=overlayfs; else snapshotter=native; fi ;;
+  esac
+  echo "tidemark: containerd snapshotter ${snapshotter}" >&2
+  export KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER="${snapshotter}"
+fi
+
 exec /usr/local/bin/entrypoint "$@"
 `
 
