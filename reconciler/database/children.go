@@ -15,7 +15,16 @@ import (
 // applyChildren renders db's members and applies them with server-side
 // apply. Unchanged children cost no writes; drifted ones are taken back.
 func (r *Reconciler) applyChildren(ctx context.Context, db *v1alpha1.Database) ([]apply.Change, error) {
-	objects, err := render.All(db, r.Render)
+	opts := r.Render
+	if r.NodePorts.Enabled() {
+		port, err := r.nodePortFor(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		opts.NodePort = port
+	}
+
+	objects, err := render.All(db, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,8 @@ type Reconciler struct {
 	Client client.Client
 	// Render holds the cluster-wide rendering choices (image, timing).
 	Render render.Options
+	// NodePorts, when enabled, exposes each rw Service on a node port.
+	NodePorts PortRange
 }
 
 // SetupWithManager registers the controller. Besides Databases it watches

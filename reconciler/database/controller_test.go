@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -48,7 +50,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	r := &database.Reconciler{Client: mgr.GetClient(), Render: render.DefaultOptions()}
+	r := &database.Reconciler{Client: mgr.GetClient(), Render: render.DefaultOptions(), NodePorts: database.PortRange{First: 30080, Last: 30085}}
 	if err := r.SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -169,3 +171,47 @@ func createReadyPod(t *testing.T, ns, name, ip, nodeName string) {
 		t.Fatal(err)
 	}
 }
+
+func TestEachDatabaseGetsItsOwnNodePort(t *testing.T) {
+	g := NewWithT(t)
+	newDatabase(t, "ports-a", "one")
+	newDatabase(t, "ports-b", "two")
+
+	port := func(ns, name string) func() int32 {
+		return func() int32 {
+			svc, err := get(client.ObjectKey{Namespace: ns, Name: name + "-rw"}, &corev1.Service{})()
+			if err != nil || len(svc.Spec.Ports) == 0 {
+				return 0
+			}
+			return svc.Spec.Ports[0].NodePort
+		}
+	}
+	g.Eventually(port("ports-a", "one"), timeout).Should(BeNumerically(">=", 30080))
+	g.Eventually(port("ports-b", "two"), timeout).Should(BeNumerically(">=", 30080))
+	g.Expect(port("ports-a", "one")()).NotTo(Equal(port("ports-b", "two")()))
+
+	// Once the range is used up, the next database says so in its status.
+	// This test runs last in the file: no port is left after it.
+	for i := range 6 {
+		name := fmt.Sprintf("more-%d", i)
+		newDatabase(t, "ports-"+name, name)
+		outcome := func() string {
+			if port("ports-"+name, name)() > 0 {
+				return "got a port"
+			}
+			db, err := get(client.ObjectKey{Namespace: "ports-" + name, Name: name}, &v1alpha1.Database{})()
+			if c := meta.FindStatusCondition(db.Status.Conditions, database.ConditionReconciled); err == nil && c != nil &&
+				strings.Contains(c.Message, "every node port of 30080-30085 is taken") {
+				return "range used up"
+			}
+			return ""
+		}
+		g.Eventually(outcome, timeout).ShouldNot(BeEmpty())
+		if outcome() == "range used up" {
+			return
+		}
+	}
+	t.Fatal("no database reported the node port range as used up")
+}
+
+

@@ -26,6 +26,7 @@ type watchFlags struct {
 	webhookSecretFile string
 	leaderElect       bool
 	render            render.Options
+	nodePorts         string
 }
 
 func newWatchCommand() *cobra.Command {
@@ -52,6 +53,7 @@ every pass, which corrects drift. The same listener serves /metrics,
 	flags.render = render.DefaultOptions()
 	fs.StringVar(&flags.render.Image, "postgres-image", flags.render.Image, "PostgreSQL + Patroni image of the members")
 	fs.StringVar(&flags.render.ImagePullPolicy, "postgres-image-pull-policy", flags.render.ImagePullPolicy, "pull policy of that image")
+	fs.StringVar(&flags.nodePorts, "rw-node-ports", "", "expose each rw Service on a node port from this range, like 30080-30089 (kind publishes them on 127.0.0.1)")
 	return cmd
 }
 
@@ -80,7 +82,11 @@ func runWatch(ctx context.Context, flags *watchFlags) error {
 	if err != nil {
 		return err
 	}
-	reconciler := &database.Reconciler{Client: mgr.GetClient(), Render: flags.render}
+	ports, err := parsePortRange(flags.nodePorts)
+	if err != nil {
+		return err
+	}
+	reconciler := &database.Reconciler{Client: mgr.GetClient(), Render: flags.render, NodePorts: ports}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the database controller: %w", err)
 	}
@@ -125,6 +131,18 @@ func newManager(flags *watchFlags, loop *sync.Loop, secret []byte) (ctrl.Manager
 		return nil, fmt.Errorf("creating the controller manager: %w", err)
 	}
 	return mgr, nil
+}
+
+// parsePortRange reads "first-last"; "" disables node ports.
+func parsePortRange(s string) (database.PortRange, error) {
+	if s == "" {
+		return database.PortRange{}, nil
+	}
+	var r database.PortRange
+	if _, err := fmt.Sscanf(s, "%d-%d", &r.First, &r.Last); err != nil || !r.Enabled() || r.First < 30000 || r.Last > 32767 {
+		return r, fmt.Errorf("--rw-node-ports %q: want a range like 30080-30089 inside 30000-32767", s)
+	}
+	return r, nil
 }
 
 func isClosed(ch <-chan struct{}) bool {
