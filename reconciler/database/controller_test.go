@@ -213,5 +213,3 @@ func TestEachDatabaseGetsItsOwnNodePort(t *testing.T) {
 	}
 	t.Fatal("no database reported the node port range as used up")
 }
-
-
