@@ -15,9 +15,6 @@ import (
 	"github.com/tidemark/tidemark/specs/v1alpha1"
 )
 
-// AppUser owns the application database of every Database.
-const AppUser = "app"
-
 // ensureSecrets creates the credentials of db once. An existing Secret is
 // never touched: rotating a password needs PostgreSQL to change it too, and
 // a re-apply must not lock out running members.
@@ -26,7 +23,7 @@ func (r *Reconciler) ensureSecrets(ctx context.Context, db *v1alpha1.Database) (
 	users := []struct{ secret, user string }{
 		{names.Superuser(), render.SuperuserName},
 		{names.Replication(), render.ReplicationName},
-		{names.App(), AppUser},
+		{names.App(), render.AppUser},
 	}
 
 	var created []string

@@ -18,6 +18,9 @@ const (
 	DataMount         = "/var/lib/postgresql/data"
 	DataDir           = DataMount + "/pgdata"
 	SocketDir         = "/var/run/postgresql"
+	// PostBootstrap is the image's script that creates the application
+	// role and database once, on the first primary.
+	PostBootstrap = "/usr/local/bin/tidemark-post-bootstrap"
 )
 
 // Database users tidemark creates; their passwords live in Secrets.
@@ -75,7 +78,8 @@ func patroniConfig(db *v1alpha1.Database, opts Options) map[string]any {
 					"parameters":    Parameters(db),
 				},
 			},
-			"initdb": []any{map[string]any{"encoding": "UTF8"}, "data-checksums"},
+			"initdb":         []any{map[string]any{"encoding": "UTF8"}, "data-checksums"},
+			"post_bootstrap": PostBootstrap,
 		},
 		"postgresql": map[string]any{
 			"data_dir": DataDir,

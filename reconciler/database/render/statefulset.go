@@ -11,6 +11,9 @@ import (
 	"github.com/tidemark/tidemark/specs/v1alpha1"
 )
 
+// AppUser owns the application database "app" of every Database.
+const AppUser = "app"
+
 // PostgresUID is the uid of the postgres user in the database image; the
 // image creates the user with it before PostgreSQL is installed.
 const PostgresUID = 999
@@ -123,6 +126,8 @@ func env(db *v1alpha1.Database) []corev1.EnvVar {
 		secretEnv("PATRONI_SUPERUSER_PASSWORD", names.Superuser()),
 		{Name: "PATRONI_REPLICATION_USERNAME", Value: ReplicationName},
 		secretEnv("PATRONI_REPLICATION_PASSWORD", names.Replication()),
+		{Name: "TIDEMARK_APP_USER", Value: AppUser},
+		secretEnv("TIDEMARK_APP_PASSWORD", names.App()),
 	}
 }
 
