@@ -66,5 +66,5 @@ cluster-down:
 ## test-cluster: the end-to-end cluster test (Ginkgo label "cluster", build tag cluster)
 test-cluster:
 	TIDEMARK_KUBECONFIG=$$($(TMCLUSTER) up $(CLUSTER_FLAGS)) && export TIDEMARK_KUBECONFIG && \
-	  $(GO) test -count=1 -tags cluster -timeout 30m ./clusters/clustertest/ \
+	  $(GO) test -count=1 -v -tags cluster -timeout 30m ./clusters/clustertest/ \
 	    -ginkgo.label-filter=cluster -ginkgo.v

@@ -94,7 +94,7 @@ var _ = Describe("a tidemark kind cluster", Label("cluster"), Ordered, func() {
 		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 		GinkgoWriter.Printf("node %s Ready %s after start\n", worker, time.Since(started).Round(time.Second))
 
-		ips := waitEchoServers(ctx, len(nodes))
+		ips := waitEchoServers(ctx, len(nodes), worker, started)
 		checkAllPairs(ctx, "after-restart", nodes, ips)
 	})
 })
@@ -123,17 +123,23 @@ func startEchoServers(ctx context.Context, count int) []string {
 	_, err := cs.AppsV1().DaemonSets(ns).Create(ctx, ds, metav1.CreateOptions{})
 	Expect(err).NotTo(HaveOccurred())
 
-	return waitEchoServers(ctx, count)
+	return waitEchoServers(ctx, count, "", time.Time{})
 }
 
-// waitEchoServers waits for a Ready echo pod on each of count nodes.
-func waitEchoServers(ctx context.Context, count int) []string {
+// waitEchoServers waits for a Ready echo pod on each of count nodes. On node
+// restarted, only a container started after since counts: until the kubelet there
+// reports again, the API still shows the pod of before the restart, with its old
+// address.
+func waitEchoServers(ctx context.Context, count int, restarted string, since time.Time) []string {
 	var ips []string
 	Eventually(func(g Gomega) {
 		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=echo"})
 		g.Expect(err).NotTo(HaveOccurred())
 		ips = nil
 		for _, p := range pods.Items {
+			if p.Spec.NodeName == restarted && !startedAfter(&p, since) {
+				continue
+			}
 			if p.DeletionTimestamp == nil && p.Status.PodIP != "" && podReady(&p) {
 				ips = append(ips, p.Status.PodIP)
 			}
@@ -227,4 +233,15 @@ func podReady(p *corev1.Pod) bool {
 	}
 
 	return false
+}
+
+// startedAfter reports whether p's first container runs since t.
+func startedAfter(p *corev1.Pod, t time.Time) bool {
+	if len(p.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	running := p.Status.ContainerStatuses[0].State.Running
+
+	// StartedAt has whole seconds.
+	return running != nil && !running.StartedAt.Time.Before(t.Truncate(time.Second))
 }

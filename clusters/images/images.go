@@ -59,6 +59,9 @@ type pipeline struct {
 	// rootfsImage is the imported Debian tree, the base of the node and pod images.
 	rootfsImage string
 
+	// nodeBaseImage is the node before preloading.
+	nodeBaseImage string
+
 	// localPathImage is the storage provisioner's image.
 	localPathImage string
 
@@ -92,6 +95,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("image pipeline, %s: %w", s.name, err)
 		}
 	}
+	p.prune(ctx, []string{p.rootfsImage, p.res.AgentImage, p.localPathImage, p.nodeBaseImage, p.res.NodeImage})
 	p.log.Info("images ready", "node", p.res.NodeImage, "seconds", seconds(time.Since(start)))
 
 	return &p.res, nil

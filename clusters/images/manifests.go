@@ -8,9 +8,14 @@ import (
 
 // cniManifest runs the node agent's pod network on every node. kind reads it from
 // /kind/manifests/default-cni.yaml on the first control plane and, because of the
-// marker comment, fills in the pod subnet with Go's text/template; the image tags
-// are filled in here first, so kind's own placeholders are escaped.
+// marker comments, fills in the pod subnet with Go's text/template and adds
+// CONTROL_PLANE_ENDPOINT to the DaemonSet's environment. The agent talks to the API
+// server there rather than through the kubernetes Service, whose address means
+// nothing until kube-proxy runs: before that, traffic to it would leave the
+// cluster by the node's default route. The image tags are filled in here first,
+// with other delimiters, so kind's own placeholders stay.
 const cniManifest = `# would you kindly template this file
+# would you kindly patch this file
 # tidemark pod network: the Debian CNI plugins (ptp, host-local, portmap) with each
 # node's .spec.podCIDR, and routes to every other node's pod CIDR via its address,
 # kept by a DaemonSet so they come back after a node restarts.

@@ -28,6 +28,7 @@ func (p *pipeline) buildNode(ctx context.Context) error {
 		return err
 	}
 	base.Ref = p.opts.Repo + "/node-base:" + baseHash
+	p.nodeBaseImage = base.Ref
 
 	hash := inputsHash(struct {
 		Base    string

@@ -52,6 +52,11 @@ func podnet(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("reading in-cluster config: %w", err)
 	}
+	// kind sets the control plane's own address; the kubernetes Service works only
+	// once kube-proxy has programmed the node, which may be after we start.
+	if ep := os.Getenv("CONTROL_PLANE_ENDPOINT"); ep != "" {
+		rc.Host = "https://" + ep
+	}
 	if cfg.client, err = kubernetes.NewForConfig(rc); err != nil {
 		return err
 	}
