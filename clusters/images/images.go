@@ -37,6 +37,9 @@ type Options struct {
 	// images are preloaded into the node's containerd.
 	Compat *host.Compat
 
+	// Apps are the application images, loaded into nodes after creation.
+	Apps []AppImage
+
 	// ModuleRoot is the directory of the tidemark module, where our own commands
 	// (the node agent) are built.
 	ModuleRoot string
@@ -48,6 +51,8 @@ type Result struct {
 	AgentImage string
 	// Preloaded lists the images inside the node image's containerd.
 	Preloaded []string
+	// AppImages lists the application images, to be loaded into the nodes.
+	AppImages []string
 }
 
 // pipeline carries the state the steps share.
@@ -88,6 +93,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 		{"component images", p.buildComponents},
 		{"infrastructure images", p.buildInfra},
 		{"node image", p.buildNode},
+		{"application images", p.buildApps},
 	}
 	start := time.Now()
 	for i, s := range steps {

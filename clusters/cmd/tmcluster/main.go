@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ type flags struct {
 	keep           bool
 	kubeconfig     string
 	repo           string
+	load           string
 }
 
 func main() {
@@ -74,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.keep, "keep", false, "keep a cluster that failed to come up, for debugging")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "use this existing cluster instead of creating one")
 	fs.StringVar(&f.repo, "repo", "tidemark", "repository prefix of the images built here")
+	fs.StringVar(&f.load, "load", "", "comma-separated local images to load into the nodes as well")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -124,7 +127,9 @@ func cmdUp(ctx context.Context, f flags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := clusters.Up(ctx, f.clusterConfig(res.NodeImage))
+	cfg := f.clusterConfig(res.NodeImage)
+	cfg.Images = append(cfg.Images, res.AppImages...)
+	c, err := clusters.Up(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -179,6 +184,9 @@ func (f flags) clusterConfig(nodeImage string) clusters.Config {
 	cfg := clusters.Config{
 		Name: f.name, NodeImage: nodeImage, WorkersPerZone: f.workersPerZone,
 		CacheDir: f.tc.CacheDir, Keep: f.keep, Logger: f.tc.Logger,
+	}
+	if f.load != "" {
+		cfg.Images = strings.Split(f.load, ",")
 	}
 	if f.nodePort > 0 {
 		cfg.PortMappings = []clusters.PortMapping{{ContainerPort: int32(f.nodePort), HostPort: int32(f.nodePort)}}

@@ -1,0 +1,46 @@
+package images
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// AppImage is an application image built through this pipeline: the tidemark
+// image and the database image of later issues go here. It is built on the Debian
+// tree, tagged <repo>/<name>:<hash of its inputs>, and loaded into the cluster's
+// nodes after creation rather than preloaded, so changing it never rebuilds the
+// node image.
+type AppImage struct {
+	Name string
+
+	// Dockerfile returns the Dockerfile given the base image to start FROM.
+	Dockerfile func(base string) string
+
+	// Files maps paths in the build context to files on disk.
+	Files map[string]string
+}
+
+// buildApps builds every application image; it is the pipeline's last step.
+func (p *pipeline) buildApps(ctx context.Context) error {
+	for _, app := range p.opts.Apps {
+		if app.Name == "" || strings.ContainsAny(app.Name, "/: ") || app.Dockerfile == nil {
+			return fmt.Errorf("application image %q needs a plain name and a Dockerfile", app.Name)
+		}
+		spec := imageSpec{Dockerfile: app.Dockerfile(p.rootfsImage)}
+		for dst, src := range app.Files {
+			spec.Files = append(spec.Files, ctxFile{Dst: dst, Src: src, Mode: 0o755})
+		}
+		hash, err := spec.hash()
+		if err != nil {
+			return err
+		}
+		spec.Ref = p.opts.Repo + "/" + app.Name + ":" + hash
+		if _, err := p.buildImage(ctx, spec); err != nil {
+			return err
+		}
+		p.res.AppImages = append(p.res.AppImages, spec.Ref)
+	}
+
+	return nil
+}
