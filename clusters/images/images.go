@@ -97,7 +97,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	start := time.Now()
 	for i, s := range steps {
-		if err := p.timed(fmt.Sprintf("[%d/%d] %s", i+1, len(steps), s.name), s.run, ctx); err != nil {
+		if err := p.timed(ctx, fmt.Sprintf("[%d/%d] %s", i+1, len(steps), s.name), s.run); err != nil {
 			return nil, fmt.Errorf("image pipeline, %s: %w", s.name, err)
 		}
 	}
@@ -108,7 +108,7 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 }
 
 // timed logs the start and end of one step with its duration.
-func (p *pipeline) timed(name string, fn func(context.Context) error, ctx context.Context) error {
+func (p *pipeline) timed(ctx context.Context, name string, fn func(context.Context) error) error {
 	p.log.Info("step " + name)
 	start := time.Now()
 	if err := fn(ctx); err != nil {
