@@ -14,11 +14,19 @@ import (
 type AppImage struct {
 	Name string
 
+	// Packages, when set, are Debian packages the image needs: it is then
+	// built on a Debian tree of its own with them (debootstrapped, cached
+	// like the node's) instead of on the node's tree.
+	Packages []string
+
 	// Dockerfile returns the Dockerfile given the base image to start FROM.
 	Dockerfile func(base string) string
 
 	// Files maps paths in the build context to files on disk.
 	Files map[string]string
+
+	// Data maps paths in the build context to their content.
+	Data map[string]string
 }
 
 // buildApps builds every application image; it is the pipeline's last step.
@@ -27,9 +35,19 @@ func (p *pipeline) buildApps(ctx context.Context) error {
 		if app.Name == "" || strings.ContainsAny(app.Name, "/: ") || app.Dockerfile == nil {
 			return fmt.Errorf("application image %q needs a plain name and a Dockerfile", app.Name)
 		}
-		spec := imageSpec{Dockerfile: app.Dockerfile(p.rootfsImage)}
+		base := p.rootfsImage
+		if len(app.Packages) > 0 {
+			var err error
+			if base, err = p.buildTree(ctx, app.Name+"-rootfs", app.Packages); err != nil {
+				return err
+			}
+		}
+		spec := imageSpec{Dockerfile: app.Dockerfile(base)}
 		for dst, src := range app.Files {
 			spec.Files = append(spec.Files, ctxFile{Dst: dst, Src: src, Mode: 0o755})
+		}
+		for dst, data := range app.Data {
+			spec.Files = append(spec.Files, ctxFile{Dst: dst, Data: []byte(data), Mode: 0o755})
 		}
 		hash, err := spec.hash()
 		if err != nil {

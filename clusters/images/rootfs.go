@@ -28,44 +28,51 @@ var rootfsPackages = []string{
 	"bash", "ca-certificates", "jq", "procps", "curl",
 }
 
-// buildRootfs debootstraps the Debian tree, keeps it as a tar in the cache and
-// imports it as the base image <repo>/rootfs:<hash>.
+// buildRootfs debootstraps the node's Debian tree, keeps it as a tar in the
+// cache and imports it as the base image <repo>/rootfs:<hash>.
 func (p *pipeline) buildRootfs(ctx context.Context) error {
+	image, err := p.buildTree(ctx, "rootfs", rootfsPackages)
+	p.rootfsImage = image
+	return err
+}
+
+// buildTree debootstraps a Debian tree with packages and imports it as
+// <repo>/<name>:<hash>, reusing the image or the cached tar when they exist.
+func (p *pipeline) buildTree(ctx context.Context, name string, packages []string) (string, error) {
 	hash := inputsHash(struct {
 		Recipe                 int
 		Mirror, Suite, Variant string
 		Packages               []string
-	}{rootfsRecipe, p.opts.DebianMirror, p.opts.DebianSuite, "minbase", rootfsPackages})
-	image := p.opts.Repo + "/rootfs:" + hash
-	p.rootfsImage = image
+	}{rootfsRecipe, p.opts.DebianMirror, p.opts.DebianSuite, "minbase", packages})
+	image := p.opts.Repo + "/" + name + ":" + hash
 
 	if imageExists(ctx, image) {
 		p.log.Info("image cached", "image", image)
-		return nil
+		return image, nil
 	}
 
-	dir, err := p.cacheDir("rootfs")
+	dir, err := p.cacheDir(name)
 	if err != nil {
-		return err
+		return image, err
 	}
 	tarball := filepath.Join(dir, p.opts.DebianSuite+"-"+hash+".tar")
 	if !exists(tarball) {
-		if err := p.debootstrap(ctx, tarball); err != nil {
-			return err
+		if err := p.debootstrap(ctx, tarball, packages); err != nil {
+			return image, err
 		}
 	}
 
 	start := time.Now()
 	if err := command.Docker("import", tarball, image).Run(ctx); err != nil {
-		return fmt.Errorf("importing root filesystem: %w", err)
+		return image, fmt.Errorf("importing root filesystem %s: %w", name, err)
 	}
 	p.log.Info("imported root filesystem", "image", image, "seconds", seconds(time.Since(start)))
 
-	return nil
+	return image, nil
 }
 
 // debootstrap builds the tree in a scratch directory, trims caches and tars it.
-func (p *pipeline) debootstrap(ctx context.Context, tarball string) error {
+func (p *pipeline) debootstrap(ctx context.Context, tarball string, packages []string) error {
 	if err := ensureDebootstrap(ctx, p); err != nil {
 		return err
 	}
@@ -76,10 +83,10 @@ func (p *pipeline) debootstrap(ctx context.Context, tarball string) error {
 	defer os.RemoveAll(tree)
 
 	p.log.Info("debootstrap", "suite", p.opts.DebianSuite, "mirror", p.opts.DebianMirror,
-		"packages", len(rootfsPackages), "note", "about 2 minutes")
+		"packages", len(packages), "note", "about 2 minutes")
 	start := time.Now()
 	boot := command.Cmd{Name: "debootstrap", Args: []string{
-		"--variant=minbase", "--include=" + strings.Join(rootfsPackages, ","),
+		"--variant=minbase", "--include=" + strings.Join(packages, ","),
 		p.opts.DebianSuite, tree, p.opts.DebianMirror,
 	}}
 	if err := boot.Run(ctx); err != nil {

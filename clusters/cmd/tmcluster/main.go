@@ -39,7 +39,7 @@ type flags struct {
 	tc             toolchain.Options
 	name           string
 	workersPerZone int
-	nodePort       int
+	nodePorts      string
 	keep           bool
 	kubeconfig     string
 	repo           string
@@ -72,12 +72,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f.tc.BindFlags(fs)
 	fs.StringVar(&f.name, "name", clusters.DefaultName, "cluster name")
 	fs.IntVar(&f.workersPerZone, "workers-per-zone", 1, "workers in each of zone-a, zone-b and zone-c")
-	fs.IntVar(&f.nodePort, "nodeport", 30080, "NodePort published on 127.0.0.1 at the same port (0: none)")
+	fs.StringVar(&f.nodePorts, "nodeports", "30080-30089", "NodePorts published on 127.0.0.1 at the same ports, first-last (\"\": none)")
 	fs.BoolVar(&f.keep, "keep", false, "keep a cluster that failed to come up, for debugging")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "use this existing cluster instead of creating one")
 	fs.StringVar(&f.repo, "repo", "tidemark", "repository prefix of the images built here")
 	fs.StringVar(&f.load, "load", "", "comma-separated local images to load into the nodes as well")
 	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if _, _, err := parseRange(f.nodePorts); err != nil {
 		return err
 	}
 
@@ -176,7 +179,8 @@ func buildImages(ctx context.Context, f flags) (*images.Result, error) {
 		return nil, err
 	}
 
-	return images.Build(ctx, images.Options{Toolchain: f.tc, Repo: f.repo, Compat: compat, ModuleRoot: root})
+	return images.Build(ctx, images.Options{Toolchain: f.tc, Repo: f.repo, Compat: compat, ModuleRoot: root,
+		Apps: []images.AppImage{images.DatabaseImage()}})
 }
 
 // clusterConfig turns the flags into a cluster config.
@@ -188,11 +192,34 @@ func (f flags) clusterConfig(nodeImage string) clusters.Config {
 	if f.load != "" {
 		cfg.Images = strings.Split(f.load, ",")
 	}
-	if f.nodePort > 0 {
-		cfg.PortMappings = []clusters.PortMapping{{ContainerPort: int32(f.nodePort), HostPort: int32(f.nodePort)}}
-	}
+	cfg.PortMappings = f.portMappings()
 
 	return cfg
+}
+
+// portMappings publishes every port of -nodeports; a malformed range
+// publishes none, which checkFlags reports before anything is built.
+func (f flags) portMappings() []clusters.PortMapping {
+	first, last, err := parseRange(f.nodePorts)
+	if err != nil {
+		return nil
+	}
+	var mappings []clusters.PortMapping
+	for port := first; port > 0 && port <= last; port++ {
+		mappings = append(mappings, clusters.PortMapping{ContainerPort: port, HostPort: port})
+	}
+	return mappings
+}
+
+// parseRange reads "first-last" inside the NodePort range; "" is no range.
+func parseRange(s string) (first, last int32, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	if _, err := fmt.Sscanf(s, "%d-%d", &first, &last); err != nil || first < 30000 || last > 32767 || last < first {
+		return 0, 0, fmt.Errorf("-nodeports %q: want first-last inside 30000-32767", s)
+	}
+	return first, last, nil
 }
 
 // moduleRoot finds the tidemark module's directory by walking up to go.mod, so
