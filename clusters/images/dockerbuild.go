@@ -82,9 +82,11 @@ func (p *pipeline) buildImage(ctx context.Context, s imageSpec) (string, error) 
 	}
 	defer os.RemoveAll(dir)
 
-	// The classic builder resolves FROM against local images only when told not
-	// to pull, and needs no registry at all for FROM scratch.
-	build := command.Docker("build", "--quiet", "--label", inputsLabel+"="+hash, "-t", s.Ref, dir)
+	// The classic builder needs no registry for FROM scratch or a local image.
+	// --no-cache: this runs only when the inputs changed, and the classic
+	// builder's cache would hand back an earlier image with its old inputs label
+	// when only the label differs.
+	build := command.Docker("build", "--quiet", "--no-cache", "--label", inputsLabel+"="+hash, "-t", s.Ref, dir)
 	build.Env = []string{"DOCKER_BUILDKIT=0"}
 	if err := build.Run(ctx); err != nil {
 		return "", fmt.Errorf("building %s: %w", s.Ref, err)
