@@ -87,6 +87,8 @@ func create(ctx context.Context, p *cluster.Provider, cfg Config, kubeconfig str
 		return fmt.Errorf("creating cluster %s: %w%s%s", cfg.Name, err, commandOutput(err), keepHint(cfg))
 	}
 
+	cfg.Logger.Info("kind created the nodes; waiting for all of them to be Ready",
+		"seconds", seconds(time.Since(start)))
 	if err := afterCreate(ctx, p, cfg, kubeconfig); err != nil {
 		if !cfg.Keep {
 			cfg.Logger.Info("deleting the failed cluster", "name", cfg.Name)
@@ -101,7 +103,7 @@ func create(ctx context.Context, p *cluster.Provider, cfg Config, kubeconfig str
 
 // afterCreate waits for all nodes and loads images.
 func afterCreate(ctx context.Context, p *cluster.Provider, cfg Config, kubeconfig string) error {
-	if err := waitNodesReady(ctx, kubeconfig, cfg.ReadyTimeout); err != nil {
+	if err := waitNodesReady(ctx, cfg.Logger, kubeconfig, cfg.ReadyTimeout); err != nil {
 		return err
 	}
 
@@ -133,7 +135,7 @@ func reuse(ctx context.Context, p *cluster.Provider, cfg Config, kubeconfig stri
 	if err := p.ExportKubeConfig(cfg.Name, kubeconfig, false); err != nil {
 		return broken(fmt.Errorf("writing kubeconfig: %w", err))
 	}
-	if err := waitNodesReady(ctx, kubeconfig, time.Minute); err != nil {
+	if err := waitNodesReady(ctx, cfg.Logger, kubeconfig, time.Minute); err != nil {
 		return broken(err)
 	}
 	cfg.Logger.Info("reusing healthy cluster", "name", cfg.Name, "kubeconfig", kubeconfig)
@@ -195,8 +197,8 @@ func Down(ctx context.Context, cfg Config) error {
 
 // Connect checks a cluster given by kubeconfig (a real cluster): the API answers
 // and the nodes are Ready. It creates nothing.
-func Connect(ctx context.Context, kubeconfig string) (*Cluster, error) {
-	if err := waitNodesReady(ctx, kubeconfig, 30*time.Second); err != nil {
+func Connect(ctx context.Context, log *slog.Logger, kubeconfig string) (*Cluster, error) {
+	if err := waitNodesReady(ctx, log, kubeconfig, 30*time.Second); err != nil {
 		return nil, fmt.Errorf("cluster at %s: %w", kubeconfig, err)
 	}
 
@@ -213,17 +215,23 @@ func Client(kubeconfig string) (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(rc)
 }
 
-// waitNodesReady polls until every node reports Ready.
-func waitNodesReady(ctx context.Context, kubeconfig string, timeout time.Duration) error {
+// waitNodesReady polls until every node reports Ready, logging what it waits for
+// every ten seconds.
+func waitNodesReady(ctx context.Context, log *slog.Logger, kubeconfig string, timeout time.Duration) error {
 	cs, err := Client(kubeconfig)
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline, nextLog := start.Add(timeout), start.Add(10*time.Second)
 	for {
 		notReady, err := notReadyNodes(ctx, cs)
 		if err == nil && len(notReady) == 0 {
 			return nil
+		}
+		if time.Now().After(nextLog) {
+			log.Info("waiting for nodes", "notReady", notReady, "err", err, "seconds", seconds(time.Since(start)))
+			nextLog = time.Now().Add(10 * time.Second)
 		}
 		if time.Now().After(deadline) {
 			if err != nil {

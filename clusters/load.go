@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+	kinderrors "sigs.k8s.io/kind/pkg/errors"
 
 	"github.com/tidemark/tidemark/clusters/internal/command"
 )
@@ -55,18 +56,30 @@ func loadImage(ctx context.Context, cfg Config, image string, into []nodes.Node)
 	if err := command.Docker("save", "-o", tmp.Name(), image).Run(ctx); err != nil {
 		return fmt.Errorf("saving %s: %w", image, err)
 	}
+	// One import per node at a time, all nodes at once, as `kind load` does: each
+	// node's containerd unpacks on its own.
+	loads := make([]func() error, 0, len(into))
 	for _, n := range into {
-		f, err := os.Open(tmp.Name())
-		if err != nil {
-			return err
-		}
-		err = nodeutils.LoadImageArchive(n, f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("loading %s into %s: %w", image, n, err)
-		}
+		loads = append(loads, func() error { return loadArchive(n, tmp.Name(), image) })
+	}
+	if err := kinderrors.AggregateConcurrent(loads); err != nil {
+		return err
 	}
 	cfg.Logger.Info("loaded image", "image", image, "nodes", len(into), "seconds", seconds(time.Since(start)))
+
+	return nil
+}
+
+// loadArchive imports an image archive into one node's containerd.
+func loadArchive(n nodes.Node, archive, image string) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := nodeutils.LoadImageArchive(n, f); err != nil {
+		return fmt.Errorf("loading %s into %s: %w", image, n, err)
+	}
 
 	return nil
 }

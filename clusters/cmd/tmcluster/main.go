@@ -115,7 +115,7 @@ func cmdImages(ctx context.Context, f flags, stdout io.Writer) error {
 func cmdUp(ctx context.Context, f flags, stdout io.Writer) error {
 	start := time.Now()
 	if f.kubeconfig != "" {
-		c, err := clusters.Connect(ctx, f.kubeconfig)
+		c, err := clusters.Connect(ctx, f.tc.Logger, f.kubeconfig)
 		if err != nil {
 			return err
 		}
