@@ -85,6 +85,9 @@ func patroniConfig(db *v1alpha1.Database, opts Options) map[string]any {
 			"data_dir": DataDir,
 			"bin_dir":  "/usr/lib/postgresql/" + db.Spec.Version + "/bin",
 			"pgpass":   "/tmp/pgpass",
+			// Without a fast checkpoint a new replica's base backup waits
+			// for the primary's next scheduled one, up to five minutes.
+			"basebackup": []any{map[string]any{"checkpoint": "fast"}},
 			"parameters": map[string]any{
 				"unix_socket_directories": SocketDir,
 			},
