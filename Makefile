@@ -8,7 +8,7 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 LDFLAGS     := -X github.com/tidemark/tidemark/cmd/tidemark/app.version=$(VERSION)
 CONTROLLER_GEN := $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 
-.PHONY: all build test unit lint bench generate testbin setup demo demo-down \
+.PHONY: all build test unit lint bench generate testbin demo demo-down \
         images cluster cluster-down test-cluster
 
 all: build
@@ -16,6 +16,14 @@ all: build
 ## build: the tidemark binary in ./bin
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(TIDEMARK) ./cmd/tidemark
+
+## demo: the main job: a 3-zone kind cluster running the example config repo's databases
+demo:
+	./scripts/demo
+
+## demo-down: stop the demo's tidemark and delete its cluster
+demo-down:
+	./scripts/demo-down
 
 ## test: unit and integration tests (builds kube-apiserver and etcd on first use)
 test: testbin
