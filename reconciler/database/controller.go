@@ -49,6 +49,9 @@ type Reconciler struct {
 	Render render.Options
 	// NodePorts, when enabled, exposes each rw Service on a node port.
 	NodePorts PortRange
+	// Patroni, when set, carries parameter and replication mode changes to
+	// a running cluster; without it they apply only at creation.
+	Patroni *Patroni
 }
 
 // SetupWithManager registers the controller. Besides Databases it watches
@@ -110,6 +113,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	obs, err := r.observe(ctx, db)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+
+	// Parameters after creation go through Patroni, which reloads or
+	// marks for restart as PostgreSQL needs; its bootstrap section in the
+	// ConfigMap only counts when the cluster is first created.
+	if r.Patroni != nil && obs.primary != "" {
+		changed, err := r.Patroni.syncConfig(ctx, db, obs.primary)
+		if err != nil {
+			return ctrl.Result{}, r.failed(ctx, db, "PatroniConfigFailed", err)
+		}
+		if changed {
+			log.Info("parameters sent to Patroni", "primary", obs.primary)
+		}
 	}
 	return r.updateStatus(ctx, log, db, secrets, obs)
 }

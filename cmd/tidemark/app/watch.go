@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -86,7 +87,12 @@ func runWatch(ctx context.Context, flags *watchFlags) error {
 	if err != nil {
 		return err
 	}
-	reconciler := &database.Reconciler{Client: mgr.GetClient(), Render: flags.render, NodePorts: ports}
+	clientset, err := kubernetes.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	reconciler := &database.Reconciler{Client: mgr.GetClient(), Render: flags.render, NodePorts: ports,
+		Patroni: &database.Patroni{Clientset: clientset}}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the database controller: %w", err)
 	}

@@ -1,0 +1,105 @@
+package database
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strconv"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/tidemark/tidemark/reconciler/database/render"
+	"github.com/tidemark/tidemark/specs/v1alpha1"
+)
+
+// Patroni talks to the Patroni REST API of a member through the API
+// server's pod proxy, so tidemark needs no route to pod addresses: it works
+// the same from inside the cluster and from a laptop next to a kind cluster.
+type Patroni struct {
+	Clientset kubernetes.Interface
+}
+
+// dynamicConfig is the part of Patroni's cluster-wide configuration that
+// tidemark manages.
+type dynamicConfig struct {
+	SynchronousMode bool `json:"synchronous_mode"`
+	PostgreSQL      struct {
+		Parameters map[string]any `json:"parameters"`
+	} `json:"postgresql"`
+}
+
+func (p *Patroni) request(ctx context.Context, verb, namespace, pod, path string, body []byte) ([]byte, error) {
+	req := p.Clientset.CoreV1().RESTClient().Verb(verb).
+		Namespace(namespace).Resource("pods").Name(fmt.Sprintf("%s:%d", pod, render.PatroniPort)).
+		SubResource("proxy").Suffix(path)
+	if body != nil {
+		req = req.SetHeader("Content-Type", "application/json").Body(body)
+	}
+	out, err := req.DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s on %s/%s: %w", verb, path, namespace, pod, err)
+	}
+	return out, nil
+}
+
+// syncConfig makes Patroni's dynamic configuration match db: the spec's
+// parameters and synchronous mode. Patroni then reloads every member, or
+// marks them for a restart where PostgreSQL needs one. It returns whether
+// it changed anything.
+func (p *Patroni) syncConfig(ctx context.Context, db *v1alpha1.Database, primary string) (bool, error) {
+	raw, err := p.request(ctx, "GET", db.Namespace, primary, "config", nil)
+	if err != nil {
+		return false, err
+	}
+	var current dynamicConfig
+	if err := json.Unmarshal(raw, &current); err != nil {
+		return false, fmt.Errorf("decoding Patroni's configuration: %w", err)
+	}
+
+	patch, changed := configPatch(current, render.Parameters(db), db.Spec.Replication.Synchronous)
+	if !changed {
+		return false, nil
+	}
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return false, err
+	}
+	_, err = p.request(ctx, "PATCH", db.Namespace, primary, "config", body)
+	return err == nil, err
+}
+
+// valueString prints a JSON value as PostgreSQL would read it: whole
+// numbers without an exponent.
+func valueString(v any) string {
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// configPatch is the JSON merge patch from current to the desired
+// parameters and mode; a parameter the spec dropped is set to null, which
+// makes Patroni remove it.
+func configPatch(current dynamicConfig, desired map[string]string, synchronous bool) (map[string]any, bool) {
+	params := map[string]any{}
+	for name, value := range desired {
+		if valueString(current.PostgreSQL.Parameters[name]) != value {
+			params[name] = value
+		}
+	}
+	for name := range maps.Keys(current.PostgreSQL.Parameters) {
+		if _, keep := desired[name]; !keep {
+			params[name] = nil
+		}
+	}
+
+	patch := map[string]any{}
+	if len(params) > 0 {
+		patch["postgresql"] = map[string]any{"parameters": params}
+	}
+	if current.SynchronousMode != synchronous {
+		patch["synchronous_mode"] = synchronous
+	}
+	return patch, len(patch) > 0
+}
