@@ -126,6 +126,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if changed {
 			log.Info("parameters sent to Patroni", "primary", obs.primary)
 		}
+		if members, err := r.Patroni.members(ctx, db, obs.primary); err == nil {
+			addReplication(&obs, members)
+		} else {
+			log.Info("replication lag unknown", "reason", err.Error())
+		}
 	}
 	return r.updateStatus(ctx, log, db, secrets, obs)
 }
@@ -144,6 +149,7 @@ func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1al
 	status.Members = obs.members
 	status.Primary = obs.primary
 	status.PrimaryZone = zoneOfMember(obs)
+	status.Timeline = obs.timeline
 	status.ReadyMembers = countReady(obs.members)
 	status.Ready = fmt.Sprintf("%d/%d", status.ReadyMembers, db.Spec.Replicas)
 	status.Phase = phaseOf(db, obs)

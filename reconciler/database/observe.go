@@ -15,8 +15,9 @@ import (
 
 // observed is what the controller saw of a database's members.
 type observed struct {
-	members []v1alpha1.MemberStatus
-	primary string
+	members  []v1alpha1.MemberStatus
+	primary  string
+	timeline int64
 }
 
 // observe reads the members from their pods and the primary from the rw

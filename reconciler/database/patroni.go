@@ -103,3 +103,48 @@ func configPatch(current dynamicConfig, desired map[string]string, synchronous b
 	}
 	return patch, len(patch) > 0
 }
+
+// clusterMember is one entry of Patroni's GET /cluster.
+type clusterMember struct {
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	State    string `json:"state"`
+	Timeline int64  `json:"timeline"`
+	// Lag is in bytes for replicas; Patroni reports "unknown" when it
+	// cannot tell, so it is decoded loosely.
+	Lag any `json:"lag"`
+}
+
+// members asks Patroni, through the primary, for every member's timeline
+// and replication lag.
+func (p *Patroni) members(ctx context.Context, db *v1alpha1.Database, primary string) ([]clusterMember, error) {
+	raw, err := p.request(ctx, "GET", db.Namespace, primary, "cluster", nil)
+	if err != nil {
+		return nil, err
+	}
+	var cluster struct {
+		Members []clusterMember `json:"members"`
+	}
+	if err := json.Unmarshal(raw, &cluster); err != nil {
+		return nil, fmt.Errorf("decoding Patroni's cluster view: %w", err)
+	}
+	return cluster.Members, nil
+}
+
+// addReplication copies timeline and lag from Patroni into the observation.
+func addReplication(obs *observed, members []clusterMember) {
+	byName := map[string]clusterMember{}
+	for _, m := range members {
+		byName[m.Name] = m
+		if m.Name == obs.primary {
+			obs.timeline = m.Timeline
+		}
+	}
+	for i := range obs.members {
+		m, ok := byName[obs.members[i].Name]
+		if lag, isNumber := m.Lag.(float64); ok && isNumber && obs.members[i].Name != obs.primary {
+			bytes := int64(lag)
+			obs.members[i].LagBytes = &bytes
+		}
+	}
+}
