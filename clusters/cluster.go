@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/kind/pkg/cluster"
@@ -171,6 +172,16 @@ func nodesRunning(ctx context.Context, p *cluster.Provider, cfg Config) error {
 	return nil
 }
 
+// validName refuses a cluster name that is not a DNS label: the name is
+// also a folder of the cache, and "..", "." or "a/b" would point Down's
+// clean-up at the cache itself or beyond it.
+func validName(name string) error {
+	if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
+		return fmt.Errorf("cluster name %q: %s", name, strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
 // Down deletes the cluster and its kubeconfig. Deleting a cluster that does not
 // exist is not an error.
 func Down(ctx context.Context, cfg Config) error {
@@ -179,6 +190,9 @@ func Down(ctx context.Context, cfg Config) error {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if err := validName(cfg.Name); err != nil {
+		return err
 	}
 	p := provider(cfg)
 	kubeconfig := KubeconfigPath(cfg.CacheDir, cfg.Name)

@@ -75,6 +75,9 @@ func (c Config) complete() (Config, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if err := validName(c.Name); err != nil {
+		return c, err
+	}
 	switch {
 	case c.NodeImage == "":
 		return c, fmt.Errorf("cluster %s: no node image", c.Name)

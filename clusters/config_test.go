@@ -1,6 +1,8 @@
 package clusters
 
 import (
+	"context"
+	"os"
 	"testing"
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
@@ -45,5 +47,20 @@ func TestKindConfigZonesAndPorts(t *testing.T) {
 func TestConfigRequiresImage(t *testing.T) {
 	if _, err := (Config{CacheDir: "/c"}).complete(); err == nil {
 		t.Error("config without node image accepted")
+	}
+}
+
+func TestClusterNamesCannotEscapeTheCache(t *testing.T) {
+	for _, name := range []string{"..", ".", "../..", "a/b", "Upper"} {
+		if err := validName(name); err == nil {
+			t.Errorf("name %q accepted", name)
+		}
+		cache := t.TempDir()
+		if err := Down(context.Background(), Config{Name: name, CacheDir: cache}); err == nil {
+			t.Errorf("Down accepted %q", name)
+		}
+		if _, err := os.Stat(cache); err != nil {
+			t.Errorf("Down(%q) touched the cache: %v", name, err)
+		}
 	}
 }
