@@ -126,7 +126,9 @@ func keepHint(cfg Config) string {
 func reuse(ctx context.Context, p *cluster.Provider, cfg Config, kubeconfig string) error {
 	broken := func(err error) error {
 		return fmt.Errorf("cluster %s exists but is not healthy: %w\n"+
-			"delete it with `make cluster-down` (or tmcluster down -name %s) and run `make cluster` again",
+			"a stopped or paused node comes back with `docker start` or `docker unpause` and its container name; "+
+			"otherwise delete the cluster, and the data of its databases, with `make cluster-down` "+
+			"(or tmcluster down -name %s) and run `make cluster` again",
 			cfg.Name, err, cfg.Name)
 	}
 
