@@ -3,7 +3,6 @@ package database_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -15,11 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/tidemark/tidemark/internal/testctrl"
 	"github.com/tidemark/tidemark/internal/testenv"
 	"github.com/tidemark/tidemark/reconciler/database"
 	"github.com/tidemark/tidemark/reconciler/database/render"
@@ -44,19 +41,11 @@ func run(m *testing.M) int {
 	}
 	defer env.Stop()
 
-	ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}})
+	stopped, err := testctrl.Start(ctx, env, database.PortRange{First: 30080, Last: 30085})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	r := &database.Reconciler{Client: mgr.GetClient(), Render: render.DefaultOptions(), NodePorts: database.PortRange{First: 30080, Last: 30085}}
-	if err := r.SetupWithManager(mgr); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	stopped := make(chan struct{})
-	go func() { defer close(stopped); _ = mgr.Start(ctx) }()
 
 	code := m.Run()
 	cancel()
