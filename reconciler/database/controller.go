@@ -132,7 +132,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			log.Info("replication lag unknown", "reason", err.Error())
 		}
 	}
-	return r.updateStatus(ctx, log, db, secrets, obs)
+
+	step, err := r.rollout(ctx, db, obs)
+	if err != nil {
+		return ctrl.Result{}, r.failed(ctx, db, "RolloutFailed", err)
+	}
+	if step != "" {
+		log.Info("rolling update", "step", step)
+	}
+	result, err := r.updateStatus(ctx, log, db, secrets, obs)
+	if step != "" && err == nil {
+		result.RequeueAfter = 5 * time.Second
+	}
+	return result, err
 }
 
 // updateStatus writes what the controller observed for this generation.
