@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidemark/tidemark/reconciler/apply"
@@ -39,7 +40,17 @@ func (r *Reconciler) applyChildren(ctx context.Context, db *v1alpha1.Database) (
 	}
 
 	manager := &apply.Manager{Client: r.Client, Concurrency: 4}
-	return manager.Apply(ctx, desired, apply.Options{
-		Selector: client.MatchingLabels{render.LabelDatabase: db.Name, render.LabelInstance: db.Name},
-	})
+	applyOpts := apply.Options{Selector: client.MatchingLabels{render.LabelDatabase: db.Name, render.LabelInstance: db.Name}}
+	changes, err := manager.Apply(ctx, desired, applyOpts)
+
+	// A change the StatefulSet cannot take in place is made by replacing
+	// it while its pods and volumes stay, never by deleting volumes.
+	if immutableChange(err) {
+		ctrl.LoggerFrom(ctx).Info("replacing the StatefulSet for a change it cannot take in place", "reason", err.Error())
+		if err := r.replaceStatefulSet(ctx, db); err != nil {
+			return changes, err
+		}
+		changes, err = manager.Apply(ctx, desired, applyOpts)
+	}
+	return changes, err
 }

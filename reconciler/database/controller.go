@@ -109,6 +109,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if _, err := r.applyChildren(ctx, db); err != nil {
 		return ctrl.Result{}, r.failed(ctx, db, "ApplyFailed", err)
 	}
+	if err := r.growVolumes(ctx, db); err != nil {
+		return ctrl.Result{}, r.failed(ctx, db, "VolumeGrowthFailed", err)
+	}
 
 	obs, err := r.observe(ctx, db)
 	if err != nil {
