@@ -129,16 +129,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if changed {
 			log.Info("parameters sent to Patroni", "primary", obs.primary)
 		}
-		if members, err := r.Patroni.members(ctx, db, obs.primary); err == nil {
-			addReplication(&obs, members)
-		} else {
-			log.Info("replication lag unknown", "reason", err.Error())
-		}
 	}
 
+	members := r.patroniMembers(ctx, log, db, &obs)
 	step, err := r.rollout(ctx, db, obs)
 	if err != nil {
 		return ctrl.Result{}, r.failed(ctx, db, "RolloutFailed", err)
+	}
+	if step == "" && r.Patroni != nil {
+		if step, err = r.Patroni.restartPending(ctx, db, obs, members); err != nil {
+			return ctrl.Result{}, r.failed(ctx, db, "RestartFailed", err)
+		}
 	}
 	if step != "" {
 		log.Info("rolling update", "step", step)
@@ -181,6 +182,21 @@ func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1al
 		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// patroniMembers reads Patroni's view of the members (timeline, lag,
+// pending restarts) into obs; without it status simply lacks them.
+func (r *Reconciler) patroniMembers(ctx context.Context, log logr.Logger, db *v1alpha1.Database, obs *observed) []clusterMember {
+	if r.Patroni == nil || obs.primary == "" {
+		return nil
+	}
+	members, err := r.Patroni.members(ctx, db, obs.primary)
+	if err != nil {
+		log.Info("replication lag unknown", "reason", err.Error())
+		return nil
+	}
+	addReplication(obs, members)
+	return members
 }
 
 // failed records a reconcile error in status and returns it for a retry.

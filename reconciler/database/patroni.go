@@ -110,6 +110,8 @@ type clusterMember struct {
 	Role     string `json:"role"`
 	State    string `json:"state"`
 	Timeline int64  `json:"timeline"`
+	// PendingRestart is set when a changed parameter needs a restart.
+	PendingRestart bool `json:"pending_restart"`
 	// Lag is in bytes for replicas; Patroni reports "unknown" when it
 	// cannot tell, so it is decoded loosely.
 	Lag any `json:"lag"`
@@ -147,4 +149,34 @@ func addReplication(obs *observed, members []clusterMember) {
 			obs.members[i].LagBytes = &bytes
 		}
 	}
+}
+
+// restartPending restarts one member that Patroni marks pending restart,
+// replicas before the primary, and only when every member is ready. It
+// returns a message while a restart is under way.
+func (p *Patroni) restartPending(ctx context.Context, db *v1alpha1.Database, obs observed, members []clusterMember) (string, error) {
+	var pending []string
+	for _, m := range members {
+		if m.PendingRestart {
+			pending = append(pending, m.Name)
+		}
+	}
+	if len(pending) == 0 {
+		return "", nil
+	}
+	if countReady(obs.members) < int32(len(obs.members)) {
+		return "waiting for every member to be ready before the next restart", nil
+	}
+
+	// Replicas first: the primary restarts last, once the others run with
+	// the new settings.
+	next := pending[0]
+	for _, name := range pending {
+		if name != obs.primary {
+			next = name
+			break
+		}
+	}
+	_, err := p.request(ctx, "POST", db.Namespace, next, "restart", []byte(`{}`))
+	return "restarting " + next + " for a parameter that needs it", err
 }
