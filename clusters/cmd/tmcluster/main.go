@@ -40,6 +40,7 @@ type flags struct {
 	name           string
 	workersPerZone int
 	nodePorts      string
+	nodeImage      string
 	keep           bool
 	kubeconfig     string
 	repo           string
@@ -76,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.keep, "keep", false, "keep a cluster that failed to come up, for debugging")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "use this existing cluster instead of creating one")
 	fs.StringVar(&f.repo, "repo", "tidemark", "repository prefix of the images built here")
+	fs.StringVar(&f.nodeImage, "node-image", "", "use this node image (a public kindest/node where a registry is reachable) instead of building one; nothing is built or loaded")
 	fs.StringVar(&f.load, "load", "", "comma-separated local images to load into the nodes as well")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -126,12 +128,10 @@ func cmdUp(ctx context.Context, f flags, stdout io.Writer) error {
 	if err := host.RaiseLimits(f.tc.Logger); err != nil {
 		return err
 	}
-	res, err := buildImages(ctx, f)
+	cfg, err := f.upConfig(ctx)
 	if err != nil {
 		return err
 	}
-	cfg := f.clusterConfig(res.NodeImage)
-	cfg.Images = append(cfg.Images, res.AppImages...)
 	c, err := clusters.Up(ctx, cfg)
 	if err != nil {
 		return err
@@ -146,6 +146,23 @@ func cmdUp(ctx context.Context, f flags, stdout io.Writer) error {
 // buildImages makes sure an engine answers, decides on the compatibility path
 // (installing the docker wrapper for kind when it is needed) and runs the pipeline.
 func buildImages(ctx context.Context, f flags) (*images.Result, error) {
+	compat, err := prepareHost(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+
+	return images.Build(ctx, images.Options{Toolchain: f.tc, Repo: f.repo, Compat: compat, ModuleRoot: root,
+		Apps: []images.AppImage{images.DatabaseImage()}})
+}
+
+// prepareHost makes sure a Docker engine answers and, where it cannot run
+// privileged containers, puts the docker wrapper first in PATH for kind.
+func prepareHost(ctx context.Context, f flags) (*host.Compat, error) {
 	log := f.tc.Logger
 	cache, err := filepath.Abs(f.tc.CacheDir)
 	if err != nil {
@@ -159,28 +176,39 @@ func buildImages(ctx context.Context, f flags) (*images.Result, error) {
 	}
 
 	compat, err := host.DetectCompat(ctx)
+	if err != nil || compat == nil {
+		return nil, err
+	}
+	dir, err := compat.InstallWrapper(filepath.Join(cache, "host", "bin"))
 	if err != nil {
 		return nil, err
 	}
-	if compat != nil {
-		dir, err := compat.InstallWrapper(filepath.Join(cache, "host", "bin"))
-		if err != nil {
-			return nil, err
-		}
-		if err := host.UseWrapper(dir); err != nil {
-			return nil, err
-		}
-		log.Info("engine cannot run privileged containers; using the docker wrapper",
-			"missing", compat.Missing, "wrapper", filepath.Join(dir, "docker"))
-	}
-
-	root, err := moduleRoot()
-	if err != nil {
+	if err := host.UseWrapper(dir); err != nil {
 		return nil, err
 	}
+	log.Info("engine cannot run privileged containers; using the docker wrapper",
+		"missing", compat.Missing, "wrapper", filepath.Join(dir, "docker"))
+	return compat, nil
+}
 
-	return images.Build(ctx, images.Options{Toolchain: f.tc, Repo: f.repo, Compat: compat, ModuleRoot: root,
-		Apps: []images.AppImage{images.DatabaseImage()}})
+// upConfig builds the images and names them in the cluster config, or, with
+// -node-image, takes that image as it is: on a machine with a registry the
+// engine pulls it, and the database image is whatever tidemark is told.
+func (f flags) upConfig(ctx context.Context) (clusters.Config, error) {
+	if f.nodeImage != "" {
+		if _, err := prepareHost(ctx, f); err != nil {
+			return clusters.Config{}, err
+		}
+		return f.clusterConfig(f.nodeImage), nil
+	}
+
+	res, err := buildImages(ctx, f)
+	if err != nil {
+		return clusters.Config{}, err
+	}
+	cfg := f.clusterConfig(res.NodeImage)
+	cfg.Images = append(cfg.Images, res.AppImages...)
+	return cfg, nil
 }
 
 // clusterConfig turns the flags into a cluster config.
