@@ -121,13 +121,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// Parameters after creation go through Patroni, which reloads or
 	// marks for restart as PostgreSQL needs; its bootstrap section in the
 	// ConfigMap only counts when the cluster is first created.
-	if r.Patroni != nil && obs.primary != "" {
-		changed, err := r.Patroni.syncConfig(ctx, db, obs.primary)
+	// With no primary the configuration still goes to a member: a bad
+	// parameter that keeps PostgreSQL from starting must be fixable by
+	// reverting the commit.
+	if target := configTarget(obs); r.Patroni != nil && target != "" {
+		changed, err := r.Patroni.syncConfig(ctx, db, target)
 		if err != nil {
 			return ctrl.Result{}, r.failed(ctx, db, "PatroniConfigFailed", err)
 		}
 		if changed {
-			log.Info("parameters sent to Patroni", "primary", obs.primary)
+			log.Info("parameters sent to Patroni", "member", target)
 		}
 	}
 
@@ -182,6 +185,15 @@ func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1al
 		return ctrl.Result{RequeueAfter: 10 * time.Second}, nil
 	}
 	return ctrl.Result{}, nil
+}
+
+// configTarget is the member to send configuration to: the primary, or
+// any member when there is none.
+func configTarget(obs observed) string {
+	if obs.primary != "" || len(obs.members) == 0 {
+		return obs.primary
+	}
+	return obs.members[0].Name
 }
 
 // patroniMembers reads Patroni's view of the members (timeline, lag,

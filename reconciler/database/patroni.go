@@ -151,6 +151,16 @@ func addReplication(obs *observed, members []clusterMember) {
 	}
 }
 
+// allRunning reports whether Patroni sees every member running PostgreSQL.
+func allRunning(members []clusterMember) bool {
+	for _, m := range members {
+		if m.State != "running" && m.State != "streaming" {
+			return false
+		}
+	}
+	return true
+}
+
 // restartPending restarts one member that Patroni marks pending restart,
 // replicas before the primary, and only when every member is ready. It
 // returns a message while a restart is under way.
@@ -164,8 +174,11 @@ func (p *Patroni) restartPending(ctx context.Context, db *v1alpha1.Database, obs
 	if len(pending) == 0 {
 		return "", nil
 	}
-	if countReady(obs.members) < int32(len(obs.members)) {
-		return "waiting for every member to be ready before the next restart", nil
+	// Pod readiness lags a restart by a probe period or more, so Patroni's
+	// own word decides: a member that did not come back running stops the
+	// sequence before another one goes down the same way.
+	if countReady(obs.members) < int32(len(obs.members)) || !allRunning(members) {
+		return "waiting for every member to run before the next restart", nil
 	}
 
 	// Replicas first: the primary restarts last, once the others run with

@@ -42,3 +42,12 @@ func TestAddReplication(t *testing.T) {
 		t.Error("lag reported for the primary or an unknown lag")
 	}
 }
+
+func TestAllRunning(t *testing.T) {
+	if !allRunning([]clusterMember{{State: "running"}, {State: "streaming"}}) {
+		t.Error("running members not recognised")
+	}
+	if allRunning([]clusterMember{{State: "running"}, {State: "start failed"}}) {
+		t.Error("a member that failed to start counted as running")
+	}
+}

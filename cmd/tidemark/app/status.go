@@ -91,7 +91,14 @@ func printDatabases(out io.Writer, dbs []v1alpha1.Database) {
 	w.Flush()
 }
 
+// readyMessage tells what most needs saying: a failed reconcile first
+// (the members may be ready while a change cannot be made), then readiness.
 func readyMessage(db v1alpha1.Database) string {
+	for _, c := range db.Status.Conditions {
+		if c.Type == "Reconciled" && c.Status == "False" {
+			return "not reconciled: " + c.Message
+		}
+	}
 	for _, c := range db.Status.Conditions {
 		if c.Type == "Ready" {
 			return c.Message
