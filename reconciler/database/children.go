@@ -15,7 +15,14 @@ import (
 
 // applyChildren renders db's members and applies them with server-side
 // apply. Unchanged children cost no writes; drifted ones are taken back.
-func (r *Reconciler) applyChildren(ctx context.Context, db *v1alpha1.Database) ([]apply.Change, error) {
+// holdReplicas, when not 0, keeps the StatefulSet at that many members
+// instead of spec.replicas (see scaleDownHold).
+func (r *Reconciler) applyChildren(ctx context.Context, db *v1alpha1.Database, holdReplicas int32) ([]apply.Change, error) {
+	if holdReplicas > 0 {
+		db = db.DeepCopy()
+		db.Spec.Replicas = holdReplicas
+	}
+
 	opts := r.Render
 	if r.NodePorts.Enabled() {
 		port, err := r.nodePortFor(ctx, db)

@@ -106,7 +106,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, r.failed(ctx, db, "SecretsFailed", err)
 	}
 
-	if _, err := r.applyChildren(ctx, db); err != nil {
+	holdReplicas, handover, err := r.scaleDownHold(ctx, db)
+	if err != nil {
+		return ctrl.Result{}, r.failed(ctx, db, "ScaleDownFailed", err)
+	}
+	if _, err := r.applyChildren(ctx, db, holdReplicas); err != nil {
 		return ctrl.Result{}, r.failed(ctx, db, "ApplyFailed", err)
 	}
 	if err := r.growVolumes(ctx, db); err != nil {
@@ -135,9 +139,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 
 	members := r.patroniMembers(ctx, log, db, &obs)
-	step, err := r.rollout(ctx, db, obs)
-	if err != nil {
-		return ctrl.Result{}, r.failed(ctx, db, "RolloutFailed", err)
+	step := handover
+	if step == "" {
+		if step, err = r.rollout(ctx, db, obs); err != nil {
+			return ctrl.Result{}, r.failed(ctx, db, "RolloutFailed", err)
+		}
 	}
 	if step == "" && r.Patroni != nil {
 		if step, err = r.Patroni.restartPending(ctx, db, obs, members); err != nil {
@@ -147,7 +153,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if step != "" {
 		log.Info("rolling update", "step", step)
 	}
-	result, err := r.updateStatus(ctx, log, db, secrets, obs)
+	result, err := r.updateStatus(ctx, log, db, secrets, obs, step)
 	if step != "" && err == nil {
 		result.RequeueAfter = 5 * time.Second
 	}
@@ -157,8 +163,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 // updateStatus writes what the controller observed for this generation.
 // Until every member is ready it asks to be called again, since readiness
 // of members that never change (no event) must still be noticed.
+// step, when not empty, is the change still under way, which status says.
 func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1alpha1.Database,
-	secrets []string, obs observed) (ctrl.Result, error) {
+	secrets []string, obs observed, step string) (ctrl.Result, error) {
 	before := db.Status.DeepCopy()
 
 	status := &db.Status
@@ -172,7 +179,11 @@ func (r *Reconciler) updateStatus(ctx context.Context, log logr.Logger, db *v1al
 	status.ReadyMembers = countReady(obs.members)
 	status.Ready = fmt.Sprintf("%d/%d", status.ReadyMembers, db.Spec.Replicas)
 	status.Phase = phaseOf(db, obs)
-	setCondition(db, ConditionReconciled, metav1.ConditionTrue, "Applied", "the members of this generation are applied")
+	if step != "" {
+		setCondition(db, ConditionReconciled, metav1.ConditionFalse, "Progressing", step)
+	} else {
+		setCondition(db, ConditionReconciled, metav1.ConditionTrue, "Applied", "the members of this generation are applied")
+	}
 	setReadyCondition(db)
 
 	if err := r.writeStatus(ctx, db, before); err != nil {

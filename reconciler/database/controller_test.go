@@ -129,12 +129,7 @@ func TestStatusFollowsPatroni(t *testing.T) {
 	g.Eventually(get(key, &v1alpha1.Database{}), timeout).Should(HaveField("Status.Phase", v1alpha1.PhaseProvisioning))
 
 	// Patroni elects orders-1 and points the rw Endpoints at it.
-	endpoints := &corev1.Endpoints{ //nolint:staticcheck // Patroni writes Endpoints
-		ObjectMeta: metav1.ObjectMeta{Namespace: "status", Name: "orders-rw", Annotations: map[string]string{"leader": "orders-1"},
-			Labels: map[string]string{database.LabelDatabase: "orders"}},
-		Subsets: []corev1.EndpointSubset{{Addresses: []corev1.EndpointAddress{{IP: "10.0.0.11"}}, Ports: []corev1.EndpointPort{{Name: "postgresql", Port: 5432}}}}, //nolint:staticcheck // as above
-	}
-	g.Expect(env.Client.Create(ctx, endpoints)).To(Succeed())
+	g.Expect(env.Client.Create(ctx, leaderEndpoints("status", "orders-1", "10.0.0.11"))).To(Succeed())
 
 	g.Eventually(get(key, &v1alpha1.Database{}), timeout).Should(SatisfyAll(
 		HaveField("Status.Phase", v1alpha1.PhaseReady),
@@ -158,6 +153,52 @@ func createReadyPod(t *testing.T, ns, name, ip, nodeName string) {
 	pod.Status = corev1.PodStatus{PodIP: ip, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
 	if err := env.Client.Status().Update(ctx, pod); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestScaleDownMovesThePrimaryFirst lowers replicas while the primary is
+// the member a shrinking StatefulSet would remove: the StatefulSet must
+// keep it until Patroni's leader (written here as Patroni would) is a
+// member that stays.
+func TestScaleDownMovesThePrimaryFirst(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	db := newDatabase(t, "shrink", "orders")
+	key := client.ObjectKey{Namespace: "shrink", Name: "orders"}
+	g.Eventually(get(key, &appsv1.StatefulSet{}), timeout).Should(HaveField("Spec.Replicas", HaveValue(Equal(int32(3)))))
+	for i, ip := range []string{"10.0.1.10", "10.0.1.11", "10.0.1.12"} {
+		createReadyPod(t, "shrink", fmt.Sprintf("orders-%d", i), ip, "")
+	}
+	endpoints := leaderEndpoints("shrink", "orders-2", "10.0.1.12")
+	g.Expect(env.Client.Create(ctx, endpoints)).To(Succeed())
+	g.Eventually(get(key, &v1alpha1.Database{}), timeout).Should(HaveField("Status.Primary", "orders-2"))
+
+	g.Expect(env.Client.Update(ctx, refreshed(t, db, func(d *v1alpha1.Database) { d.Spec.Replicas = 2 }))).To(Succeed())
+	g.Eventually(reconciledMessage(key), timeout).Should(ContainSubstring("switching over from orders-2 to orders-0 before removing members"))
+	g.Expect(get(key, &appsv1.StatefulSet{})()).To(HaveField("Spec.Replicas", HaveValue(Equal(int32(3)))))
+
+	// Patroni moved the leader to orders-0: now the StatefulSet shrinks.
+	endpoints.Annotations["leader"] = "orders-0"
+	endpoints.Subsets[0].Addresses[0].IP = "10.0.1.10"
+	g.Expect(env.Client.Update(ctx, endpoints)).To(Succeed())
+	g.Eventually(get(key, &appsv1.StatefulSet{}), timeout).Should(HaveField("Spec.Replicas", HaveValue(Equal(int32(2)))))
+}
+
+func leaderEndpoints(ns, leader, ip string) *corev1.Endpoints { //nolint:staticcheck // Patroni writes Endpoints
+	return &corev1.Endpoints{ //nolint:staticcheck // as above
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders-rw", Annotations: map[string]string{"leader": leader},
+			Labels: map[string]string{database.LabelDatabase: "orders"}},
+		Subsets: []corev1.EndpointSubset{{Addresses: []corev1.EndpointAddress{{IP: ip}}, Ports: []corev1.EndpointPort{{Name: "postgresql", Port: 5432}}}}, //nolint:staticcheck // as above
+	}
+}
+
+func reconciledMessage(key client.ObjectKey) func() string {
+	return func() string {
+		db, err := get(key, &v1alpha1.Database{})()
+		if c := meta.FindStatusCondition(db.Status.Conditions, database.ConditionReconciled); err == nil && c != nil {
+			return c.Message
+		}
+		return ""
 	}
 }
 

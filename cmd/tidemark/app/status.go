@@ -96,6 +96,9 @@ func printDatabases(out io.Writer, dbs []v1alpha1.Database) {
 func readyMessage(db v1alpha1.Database) string {
 	for _, c := range db.Status.Conditions {
 		if c.Type == "Reconciled" && c.Status == "False" {
+			if c.Reason == "Progressing" {
+				return "in progress: " + c.Message
+			}
 			return "not reconciled: " + c.Message
 		}
 	}
