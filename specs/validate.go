@@ -39,6 +39,13 @@ var reservedParameters = []string{
 	"synchronous_standby_names", "unix_socket_directories", "wal_level",
 }
 
+// PreloadLibraries are the libraries of the database image that can be
+// named in shared_preload_libraries. PostgreSQL does not start when it
+// cannot load one, so any other name would take every member down as
+// Patroni restarts them; sepgsql ships but needs SELinux, which the
+// members do not have.
+var PreloadLibraries = []string{"auth_delay", "auto_explain", "passwordcheck", "pg_prewarm", "pg_stat_statements"}
+
 // maxStorage is far beyond any real volume and far below int64 overflow,
 // where the API server would silently clamp the value.
 var maxStorage = resource.MustParse("1Pi")
@@ -188,6 +195,22 @@ func validateParameters(spec *v1alpha1.DatabaseSpec) field.ErrorList {
 			// A line break would let a value smuggle another setting into
 			// postgresql.conf.
 			errs = append(errs, field.Invalid(p, spec.Parameters[name], "must not contain line breaks or control characters"))
+		case name == "shared_preload_libraries":
+			errs = append(errs, validatePreload(p, spec.Parameters[name])...)
+		}
+	}
+	return errs
+}
+
+// validatePreload checks each library of a shared_preload_libraries list
+// (comma-separated, optionally quoted or prefixed with $libdir/).
+func validatePreload(p *field.Path, value string) field.ErrorList {
+	var errs field.ErrorList
+	for _, item := range strings.Split(value, ",") {
+		lib := strings.Trim(strings.TrimSpace(item), `"'`)
+		lib = strings.TrimPrefix(lib, "$libdir/")
+		if lib != "" && !slices.Contains(PreloadLibraries, lib) {
+			errs = append(errs, field.NotSupported(p, lib, PreloadLibraries))
 		}
 	}
 	return errs
