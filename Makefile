@@ -9,7 +9,7 @@ LDFLAGS     := -X github.com/tidemark/tidemark/cmd/tidemark/app.version=$(VERSIO
 CONTROLLER_GEN := $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 
 .PHONY: all build test unit lint bench generate testbin demo demo-down \
-        images cluster cluster-down test-cluster
+        images cluster cluster-down test-cluster e2e e2e-smoke
 
 all: build
 
@@ -38,6 +38,8 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./scenarios/...
+	$(GO) vet -tags cluster ./clusters/clustertest/
 
 ## bench: apply 10, 100 and 1,000 specs with tidemark and with kubectl
 bench: testbin
@@ -76,3 +78,11 @@ test-cluster:
 	TIDEMARK_KUBECONFIG=$$($(TMCLUSTER) up $(CLUSTER_FLAGS)) && export TIDEMARK_KUBECONFIG && \
 	  $(GO) test -count=1 -v -tags cluster -timeout 30m ./clusters/clustertest/ \
 	    -ginkgo.label-filter=cluster -ginkgo.v
+
+## e2e-smoke: the resilience suite's smoke specs, one trial each, on the cluster tidemark-e2e
+e2e-smoke:
+	./scripts/e2e smoke
+
+## e2e: every resilience scenario (nightly), TIDEMARK_E2E_REPEATS trials each (default 5)
+e2e:
+	./scripts/e2e nightly
