@@ -57,8 +57,8 @@ func ensureProbeServices(ctx context.Context, db string) {
 				// A member that is not ready (starting, demoted) must
 				// still be asked: that is when its state matters most.
 				PublishNotReadyAddresses: true,
-				Selector:              map[string]string{"statefulset.kubernetes.io/pod-name": fmt.Sprintf("%s-%d", db, i)},
-				Ports:                 []corev1.ServicePort{{Name: "postgresql", Port: 5432, TargetPort: intstr.FromInt32(5432)}},
+				Selector:                 map[string]string{"statefulset.kubernetes.io/pod-name": fmt.Sprintf("%s-%d", db, i)},
+				Ports:                    []corev1.ServicePort{{Name: "postgresql", Port: 5432, TargetPort: intstr.FromInt32(5432)}},
 			},
 		}
 		err := suite.client.Create(ctx, svc)
