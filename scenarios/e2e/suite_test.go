@@ -123,6 +123,8 @@ func connect() {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	Expect(err).NotTo(HaveOccurred())
 	cfg.QPS, cfg.Burst = -1, 0
+	// Reading Patroni's Endpoints draws a deprecation warning per request.
+	cfg.WarningHandler = rest.NoWarnings{}
 	suite.cfg = cfg
 
 	s := scheme.New()
