@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tidemark/tidemark/reconciler/database"
@@ -23,17 +22,7 @@ import (
 // it, the controller observed it, and the primary serves it.
 var _ = Describe("a commit pushed to the config repo", func() {
 	It("is applied and served with no write lost", Label("smoke", "nightly"), func(ctx SpecContext) {
-		sc := scenarioRecord("commit pushed", syncDB)
-		for i := 1; i <= suite.repeats; i++ {
-			By(fmt.Sprintf("commit trial %d of %d", i, suite.repeats))
-			trial, err := runCommitTrial(ctx, i)
-			sc.Trials = append(sc.Trials, trial)
-			logTrial(trial)
-
-			Expect(err).NotTo(HaveOccurred())
-			Expect(trial.Lost).To(BeZero(), "acknowledged writes lost")
-			Expect(trial.SplitBrain).To(BeZero(), "samples with two writable members")
-		}
+		repeatTrials(ctx, "commit pushed", syncDB, runCommitTrial)
 	})
 })
 

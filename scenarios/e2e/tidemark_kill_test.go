@@ -9,7 +9,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,17 +24,7 @@ import (
 // tidemark must finish the job with nothing lost.
 var _ = Describe("tidemark killed while applying a commit", func() {
 	It("converges after a restart with no write lost", Label("nightly"), func(ctx SpecContext) {
-		sc := scenarioRecord("tidemark killed mid-apply", syncDB)
-		for i := 1; i <= suite.repeats; i++ {
-			By(fmt.Sprintf("tidemark kill trial %d of %d", i, suite.repeats))
-			trial, err := runTidemarkKillTrial(ctx, i)
-			sc.Trials = append(sc.Trials, trial)
-			logTrial(trial)
-
-			Expect(err).NotTo(HaveOccurred())
-			Expect(trial.Lost).To(BeZero(), "acknowledged writes lost")
-			Expect(trial.SplitBrain).To(BeZero(), "samples with two writable members")
-		}
+		repeatTrials(ctx, "tidemark killed mid-apply", syncDB, runTidemarkKillTrial)
 	})
 })
 

@@ -39,9 +39,11 @@ type faultTrial struct {
 	isolated bool
 }
 
-// scenarioRecord collects a scenario's trials for the report; the spec's
-// outcome is added when it ends, pass or fail.
-func scenarioRecord(name string, db scenarioDatabase) *report.Scenario {
+// repeatTrials runs a scenario's trials on db and asserts, after
+// recording each one for the report, what every scenario promises: no
+// failed wait, no split brain and, under synchronous replication, no
+// acknowledged write lost (the asynchronous database reports its loss).
+func repeatTrials(ctx context.Context, name string, db scenarioDatabase, run func(ctx context.Context, index int) (report.Trial, error)) {
 	sc := &report.Scenario{Name: name, Replication: db.replication(), Passed: true}
 	DeferCleanup(func() {
 		if r := CurrentSpecReport(); r.Failed() {
@@ -49,25 +51,26 @@ func scenarioRecord(name string, db scenarioDatabase) *report.Scenario {
 		}
 		suite.recorder.Add(*sc)
 	})
-	return sc
-}
 
-// runScenario repeats a fault trial and asserts, after recording each
-// trial, what the scenario promises.
-func runScenario(ctx context.Context, ft faultTrial) {
-	sc := scenarioRecord(ft.scenario, ft.db)
 	for i := 1; i <= suite.repeats; i++ {
-		By(fmt.Sprintf("%s (%s): trial %d of %d", ft.scenario, ft.db.replication(), i, suite.repeats))
-		trial, err := runFaultTrial(ctx, ft, i)
+		By(fmt.Sprintf("%s (%s): trial %d of %d", name, db.replication(), i, suite.repeats))
+		trial, err := run(ctx, i)
 		sc.Trials = append(sc.Trials, trial)
 		logTrial(trial)
 
 		Expect(err).NotTo(HaveOccurred())
 		Expect(trial.SplitBrain).To(BeZero(), "samples with two writable members")
-		if ft.db.synchronous {
+		if db.synchronous {
 			Expect(trial.Lost).To(BeZero(), "acknowledged writes lost under synchronous replication")
 		}
 	}
+}
+
+// runScenario repeats a fault trial.
+func runScenario(ctx context.Context, ft faultTrial) {
+	repeatTrials(ctx, ft.scenario, ft.db, func(ctx context.Context, index int) (report.Trial, error) {
+		return runFaultTrial(ctx, ft, index)
+	})
 }
 
 // runFaultTrial injects one fault while the ledger writes and the watch
