@@ -128,6 +128,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// With no primary the configuration still goes to a member: a bad
 	// parameter that keeps PostgreSQL from starting must be fixable by
 	// reverting the commit.
+	// Patroni applies new parameters on its next loop and only then marks
+	// members pending restart, so until the next reconcile the change is
+	// still under way, not done.
+	configStep := ""
 	if target := configTarget(obs); r.Patroni != nil && target != "" {
 		changed, err := r.Patroni.syncConfig(ctx, db, target)
 		if err != nil {
@@ -135,6 +139,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		if changed {
 			log.Info("parameters sent to Patroni", "member", target)
+			configStep = "parameters sent to Patroni; waiting for the members to apply them"
 		}
 	}
 
@@ -149,6 +154,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if step, err = r.Patroni.restartPending(ctx, db, obs, members); err != nil {
 			return ctrl.Result{}, r.failed(ctx, db, "RestartFailed", err)
 		}
+	}
+	if step == "" {
+		step = configStep
 	}
 	if step != "" {
 		log.Info("rolling update", "step", step)

@@ -19,9 +19,10 @@ import (
 )
 
 // On failure: pod logs, events, Patroni's history and the nodes' logs, in
-// the artifacts folder under the spec's name.
+// the artifacts folder under the spec's name, once every fault is healed.
 var _ = AfterEach(func(ctx SpecContext) {
 	spec := CurrentSpecReport()
+	healActiveFaults(ctx)
 	if !spec.Failed() {
 		return
 	}
@@ -29,6 +30,15 @@ var _ = AfterEach(func(ctx SpecContext) {
 	By("collecting artifacts into " + dir)
 	collectArtifacts(ctx, dir)
 }, NodeTimeout(5*time.Minute))
+
+func healActiveFaults(ctx context.Context) {
+	for _, inj := range activeFaults {
+		if err := inj.Heal(ctx); err != nil {
+			fmt.Fprintln(GinkgoWriter, "healing:", err)
+		}
+	}
+	activeFaults = nil
+}
 
 func collectArtifacts(ctx context.Context, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -13,10 +14,12 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tidemark/tidemark/reconciler/database"
 	"github.com/tidemark/tidemark/scenarios/faults"
 	"github.com/tidemark/tidemark/scenarios/watch"
 	"github.com/tidemark/tidemark/specs/v1alpha1"
@@ -163,6 +166,23 @@ func leader(ctx context.Context, db string) string {
 		return ""
 	}
 	return ep.Annotations["leader"]
+}
+
+// settled reports whether nothing is under way for a database: the
+// controller has reconciled the current generation with no step in
+// progress and Patroni marks no member pending restart. Ready alone is
+// not enough: members can be ready between two restarts of a sequence.
+func settled(ctx context.Context, db string) bool {
+	var d v1alpha1.Database
+	if err := suite.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: db}, &d); err != nil {
+		return false
+	}
+	if d.Status.ObservedGeneration != d.Generation || d.Status.Phase != v1alpha1.PhaseReady ||
+		!meta.IsStatusConditionTrue(d.Status.Conditions, database.ConditionReconciled) {
+		return false
+	}
+	out, err := suite.clientset.CoreV1().Pods(namespace).ProxyGet("http", leader(ctx, db), "8008", "cluster", nil).DoRaw(ctx)
+	return err == nil && !bytes.Contains(out, []byte(`"pending_restart": true`))
 }
 
 // syncStandby is the member Patroni's sync key names for the current

@@ -73,6 +73,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		waitDatabaseReady(ctx, db.name, suite.timeouts.Get("ready"))
 		ensureProbeServices(ctx, db.name)
 	}
+	// A cluster kept from an earlier run may be restarting members for the
+	// parameters this run's first commit put back; no trial starts then
+	// (each waits for a settled database).
 }, NodeTimeout(30*time.Minute))
 
 var _ = AfterSuite(func(ctx SpecContext) {
@@ -96,6 +99,11 @@ var _ = ReportAfterSuite("reports", func(r Report) {
 })
 
 func readSettings() {
+	// The artifacts folder first: the reports of a run that stops on a
+	// bad setting still go there.
+	suite.artifacts = getenv(envArtifacts, filepath.Join(os.TempDir(), "tidemark-e2e-"+suite.started.Format("20060102-150405")))
+	Expect(os.MkdirAll(suite.artifacts, 0o755)).To(Succeed())
+
 	var err error
 	suite.timeouts, err = scenarios.DefaultTimeouts().Override(os.Getenv(scenarios.TimeoutsEnv))
 	Expect(err).NotTo(HaveOccurred())
@@ -107,8 +115,6 @@ func readSettings() {
 		Expect(suite.repeats).To(BeNumerically(">", 0), envRepeats)
 	}
 
-	suite.artifacts = getenv(envArtifacts, filepath.Join(os.TempDir(), "tidemark-e2e-"+suite.started.Format("20060102-150405")))
-	Expect(os.MkdirAll(suite.artifacts, 0o755)).To(Succeed())
 	label := "nightly"
 	if Label("smoke").MatchesLabelFilter(GinkgoLabelFilter()) && !Label("nightly").MatchesLabelFilter(GinkgoLabelFilter()) {
 		label = "smoke"

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/tidemark/tidemark/scenarios/faults"
 	"github.com/tidemark/tidemark/scenarios/ledger"
 	"github.com/tidemark/tidemark/scenarios/report"
 	"github.com/tidemark/tidemark/scenarios/watch"
@@ -22,6 +23,12 @@ const (
 	writeInterval  = 50 * time.Millisecond
 	sampleInterval = 250 * time.Millisecond
 )
+
+// activeFaults are the spec's injections, healed first when it fails or
+// is interrupted, before artifacts are collected: collecting from a
+// partitioned or stopped node waits on timeouts, and the fault must not
+// outlast its duration meanwhile.
+var activeFaults []*faults.Injection
 
 // faultTrial describes one fault scenario on one database.
 type faultTrial struct {
@@ -55,8 +62,10 @@ func repeatTrials(ctx context.Context, name string, db scenarioDatabase, run fun
 	for i := 1; i <= suite.repeats; i++ {
 		By(fmt.Sprintf("%s (%s): trial %d of %d", name, db.replication(), i, suite.repeats))
 		trial, err := run(ctx, i)
-		sc.Trials = append(sc.Trials, trial)
-		logTrial(trial)
+		if trial.Acknowledged > 0 { // read back: its figures are measurements
+			sc.Trials = append(sc.Trials, trial)
+			logTrial(trial)
+		}
 
 		Expect(err).NotTo(HaveOccurred())
 		Expect(trial.SplitBrain).To(BeZero(), "samples with two writable members")
@@ -90,6 +99,7 @@ func runFaultTrial(ctx context.Context, ft faultTrial, index int) (report.Trial,
 	if err != nil {
 		return trial, err
 	}
+	activeFaults = append(activeFaults, inj)
 	DeferCleanup(func(ctx SpecContext) error { return inj.Heal(ctx) }, NodeTimeout(2*time.Minute))
 	trial.Fault, trial.FaultStart = inj.Fault, inj.Started
 	sleepUntil(ctx, inj.Due())
@@ -99,7 +109,7 @@ func runFaultTrial(ctx context.Context, ft faultTrial, index int) (report.Trial,
 	trial.FaultEnd = inj.Healed()
 
 	var errs []error
-	errs = append(errs, obs.waitWritesResume(ctx, trial.FaultEnd))
+	errs = append(errs, obs.waitWritesResume(ctx, trial.FaultStart, trial.FaultEnd))
 	rejoined, err := obs.waitRejoin(ctx, ft.affected(t, index), trial.FaultStart)
 	errs = append(errs, err)
 	if err == nil {
@@ -206,15 +216,23 @@ func (o *observers) waitHealthy(ctx context.Context) error {
 				return false
 			}
 		}
-		return true
+		return settled(ctx, o.db.name)
 	})
 }
 
-// waitWritesResume waits until a write that started after the fault
-// ended is acknowledged.
-func (o *observers) waitWritesResume(ctx context.Context, since time.Time) error {
-	return waitFor(ctx, suite.timeouts.Get("failover"), "an acknowledged write after the fault", func() bool {
-		return ledger.AcknowledgedAfter(o.ledger.Writes(), since)
+// waitWritesResume waits until the first outage since the fault started
+// has ended, or, when writes never stopped, until they have gone on for
+// the settle time after the fault ended. A dying primary acknowledges
+// writes for a moment after an instant fault, so "a write after the
+// fault" alone would prove nothing.
+func (o *observers) waitWritesResume(ctx context.Context, faultStart, faultEnd time.Time) error {
+	settle := suite.timeouts.Get("settle")
+	return waitFor(ctx, suite.timeouts.Get("failover"), "writes to be acknowledged again after the fault", func() bool {
+		writes := o.ledger.Writes()
+		if outage, found := ledger.FirstOutage(writes, faultStart); found {
+			return outage.Ended
+		}
+		return ledger.AcknowledgedAfter(writes, faultEnd.Add(settle))
 	})
 }
 
@@ -254,7 +272,11 @@ func (o *observers) finish(ctx context.Context, trial *report.Trial) error {
 	}
 
 	writes := o.ledger.Writes()
-	if outage, found := ledger.FirstOutage(writes, trial.FaultStart); found {
+	outage, found := ledger.FirstOutage(writes, trial.FaultStart)
+	if found && !outage.Ended {
+		return fmt.Errorf("writes were still failing when the trial ended (%.1fs and counting)", outage.Duration().Seconds())
+	}
+	if found {
 		trial.Unavailability = outage.Duration()
 	}
 	trial.Acknowledged, trial.Lost, trial.Unknown = check.Acknowledged, len(check.Lost), check.Unknown

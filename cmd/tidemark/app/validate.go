@@ -38,7 +38,7 @@ func runValidate(cmd *cobra.Command, dir, path string) error {
 		for _, e := range list {
 			fmt.Fprintln(cmd.ErrOrStderr(), e.Error())
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "%d problems found; nothing would be applied\n", len(list))
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s found; nothing would be applied\n", plural(len(list), "problem"))
 		return ExitError{Code: 1}
 	}
 	if err != nil {
@@ -51,4 +51,12 @@ func runValidate(cmd *cobra.Command, dir, path string) error {
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%d %s valid\n", len(rev.Specs), noun)
 	return nil
+}
+
+// plural says "1 problem", "2 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
