@@ -19,9 +19,10 @@ import (
 )
 
 // Scenario 6: tidemark is SIGKILLed in the middle of applying a commit
-// that needs every member restarted (shared_buffers), while the
-// controller is between one member's restart and the next. A restarted
-// tidemark must finish the job with nothing lost.
+// that needs every member restarted (shared_buffers): as soon as the
+// controller reports a step under way (parameters sent to Patroni, or a
+// member restarted and the next one pending). A restarted tidemark must
+// finish the job with nothing lost.
 var _ = Describe("tidemark killed while applying a commit", func() {
 	It("converges after a restart with no write lost", Label("nightly"), func(ctx SpecContext) {
 		repeatTrials(ctx, "tidemark killed mid-apply", syncDB, runTidemarkKillTrial)
