@@ -124,13 +124,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 	// Parameters after creation go through Patroni, which reloads or
 	// marks for restart as PostgreSQL needs; its bootstrap section in the
-	// ConfigMap only counts when the cluster is first created.
-	// With no primary the configuration still goes to a member: a bad
-	// parameter that keeps PostgreSQL from starting must be fixable by
-	// reverting the commit.
-	// Patroni applies new parameters on its next loop and only then marks
-	// members pending restart, so until the next reconcile the change is
-	// still under way, not done.
+	// ConfigMap only counts when the cluster is first created. With no
+	// primary the configuration still goes to a member: a bad parameter
+	// that keeps PostgreSQL from starting must be fixable by reverting the
+	// commit. Patroni applies it on its next loop and only then marks
+	// restarts, so until the next reconcile the change is still under way.
 	configStep := ""
 	if target := configTarget(obs); r.Patroni != nil && target != "" {
 		changed, err := r.Patroni.syncConfig(ctx, db, target)

@@ -25,10 +25,9 @@ type observed struct {
 // pod role label can be stale on a frozen node, the Endpoints cannot name
 // two pods.
 func (r *Reconciler) observe(ctx context.Context, db *v1alpha1.Database) (observed, error) {
-	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods, client.InNamespace(db.Namespace),
-		client.MatchingLabels{render.LabelDatabase: db.Name, render.LabelInstance: db.Name}); err != nil {
-		return observed{}, fmt.Errorf("listing members: %w", err)
+	pods, err := r.memberPods(ctx, db)
+	if err != nil {
+		return observed{}, err
 	}
 
 	leader, err := r.leaderEndpoints(ctx, db)
@@ -37,8 +36,8 @@ func (r *Reconciler) observe(ctx context.Context, db *v1alpha1.Database) (observ
 	}
 
 	var obs observed
-	for i := range pods.Items {
-		pod := &pods.Items[i]
+	for i := range pods {
+		pod := &pods[i]
 		member := v1alpha1.MemberStatus{Name: pod.Name, Zone: r.zoneOf(ctx, pod.Spec.NodeName), Ready: podReady(pod), Role: "replica"}
 		if servesAsLeader(leader, pod) {
 			member.Role = "primary"

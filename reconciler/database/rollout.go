@@ -54,16 +54,15 @@ func (r *Reconciler) membersByRevision(ctx context.Context, db *v1alpha1.Databas
 	if revision == "" {
 		return nil, nil, nil
 	}
-	var pods corev1.PodList
-	if err := r.Client.List(ctx, &pods, client.InNamespace(db.Namespace),
-		client.MatchingLabels{render.LabelDatabase: db.Name, render.LabelInstance: db.Name}); err != nil {
-		return nil, nil, fmt.Errorf("listing members: %w", err)
+	pods, err := r.memberPods(ctx, db)
+	if err != nil {
+		return nil, nil, err
 	}
 
 	var outdated []*corev1.Pod
 	var updatedReady []string
-	for i := range pods.Items {
-		pod := &pods.Items[i]
+	for i := range pods {
+		pod := &pods[i]
 		switch {
 		case pod.Labels[appsv1.ControllerRevisionHashLabelKey] != revision:
 			outdated = append(outdated, pod)

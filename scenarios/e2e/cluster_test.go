@@ -73,10 +73,12 @@ func ensureProbeServices(ctx context.Context, db string) {
 }
 
 // credentials reads a generated Secret of a database.
-func credentials(ctx context.Context, secret string) (string, string) {
+func credentials(ctx context.Context, secret string) (user, password string, err error) {
 	var s corev1.Secret
-	Expect(suite.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: secret}, &s)).To(Succeed())
-	return string(s.Data["username"]), string(s.Data["password"])
+	if err := suite.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: secret}, &s); err != nil {
+		return "", "", err
+	}
+	return string(s.Data["username"]), string(s.Data["password"]), nil
 }
 
 func connString(user, password, host string, port int32, database string) string {
@@ -92,7 +94,8 @@ func rwConnString(ctx context.Context, db string) string {
 	Expect(suite.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: db + "-rw"}, &svc)).To(Succeed())
 	Expect(svc.Spec.Ports).NotTo(BeEmpty())
 	Expect(svc.Spec.Ports[0].NodePort).NotTo(BeZero(), "the rw Service of %s has no NodePort", db)
-	user, password := credentials(ctx, db+"-app")
+	user, password, err := credentials(ctx, db+"-app")
+	Expect(err).NotTo(HaveOccurred())
 	return connString(user, password, "127.0.0.1", svc.Spec.Ports[0].NodePort, "app")
 }
 
@@ -100,11 +103,10 @@ func rwConnString(ctx context.Context, db string) string {
 // and its probe Service's NodePort, as the superuser. Right after a fault
 // a member may have no address yet; that is an error to retry on.
 func members(ctx context.Context, db string) ([]watch.Member, error) {
-	var secret corev1.Secret
-	if err := suite.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: db + "-superuser"}, &secret); err != nil {
+	user, password, err := credentials(ctx, db+"-superuser")
+	if err != nil {
 		return nil, err
 	}
-	user, password := string(secret.Data["username"]), string(secret.Data["password"])
 
 	var out []watch.Member
 	for i := range 3 {
@@ -132,26 +134,25 @@ type target struct {
 	primaryNode string
 	primaryZone string
 	replicas    []string
-	nodes       map[string]string // member → node
 }
 
 // currentTarget reads the leader Patroni elected (its Endpoints) and
 // where every member runs.
 func currentTarget(ctx context.Context, db string) target {
-	t := target{db: db, nodes: map[string]string{}}
+	t := target{db: db}
 	t.primary = leader(ctx, db)
 	Expect(t.primary).NotTo(BeEmpty(), "%s has no leader", db)
 
 	var pods corev1.PodList
 	Expect(suite.client.List(ctx, &pods, client.InNamespace(namespace), client.MatchingLabels{"tidemark.dev/database": db})).To(Succeed())
 	for _, p := range pods.Items {
-		t.nodes[p.Name] = p.Spec.NodeName
-		if p.Name != t.primary {
+		if p.Name == t.primary {
+			t.primaryNode = p.Spec.NodeName
+		} else {
 			t.replicas = append(t.replicas, p.Name)
 		}
 	}
 	sort.Strings(t.replicas)
-	t.primaryNode = t.nodes[t.primary]
 
 	var node corev1.Node
 	Expect(suite.client.Get(ctx, client.ObjectKey{Name: t.primaryNode}, &node)).To(Succeed())
